@@ -1,0 +1,72 @@
+"""The cross-stage-partial stage, independent of the block inside it.
+
+CSPNet (Wang et al. 2019, Figure 3) splits a stage's input x0 = [x0', x0''] along channels. Part 2
+(x0'') runs through the stage's blocks; part 1 (x0') bypasses them; the two are concatenated again
+at the end of the stage. Where the transitions sit gives the variants:
+
+- ``"csp"`` (b):   x_T = T1(block(x0''));  x_U = T2([x0', x_T])
+- ``"first"`` (c): x_U = T([x0', block(x0'')])        (fusion first: concatenate, then transition)
+- ``"last"`` (d):  x_U = [P(x0'), T(block(x0''))]      (fusion last: transition, then concatenate)
+
+In (d) the transition downsamples part 2 only, so part 1 must be downsampled too (``P``, a 2x2
+average pool) before the concatenation; the other way out, a transition that does not downsample
+followed by pooling the concatenation, computes the very same tensor, because average pooling
+commutes with concatenation.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from .blocks import ChannelSplit, Concat, trace_as
+from .settings import FUSIONS, check_choice
+
+
+class CSPStage(nn.Module):
+    """One cross-stage-partial stage: split, run ``block`` on part 2, fuse by ``fusion``.
+
+    Args:
+        block: any module on part 2, (N, C2, H, W) -> (N, C_k, H, W): a ``DenseBlock``, a stack
+            of residual blocks, ...
+        fusion: ``"csp"``, ``"first"`` or ``"last"`` (see the module docstring).
+        split: the module that makes (part1, part2); default ``ChannelSplit(split_ratio)``.
+        split_ratio: share of channels in part 2 when ``split`` is not given.
+        part2_transition: T1 of "csp" or T of "last"; must be ``None`` for "first".
+        fusion_transition: T2 of "csp" or T of "first"; must be ``None`` for "last"; also
+            ``None`` in a network's last stage, which has no transition after the concatenation.
+        part1_path: what part 1 goes through before the concatenation (``P`` of "last");
+            default identity.
+        stage: the stage's index, used to label ``shape_trace`` rows.
+    """
+
+    def __init__(self, block: nn.Module, fusion: str = "csp", *, split: nn.Module | None = None,
+                 split_ratio: float = 0.5, part2_transition: nn.Module | None = None,
+                 fusion_transition: nn.Module | None = None, part1_path: nn.Module | None = None,
+                 stage: int | None = None) -> None:
+        super().__init__()
+        self.fusion = check_choice("fusion", fusion, FUSIONS)
+        if fusion == "first" and part2_transition is not None:
+            raise ValueError('fusion="first" has no transition on part 2; pass part2_transition=None')
+        if fusion == "last" and fusion_transition is not None:
+            raise ValueError('fusion="last" has no transition after the concatenation; '
+                             "pass fusion_transition=None")
+        self.split = trace_as(split or ChannelSplit(split_ratio), stage, ("part1", "part2"))
+        self.block = trace_as(block, stage, "dense")
+        self.part2_transition = self._labelled(part2_transition, stage, "first_transition")
+        self.part1_path = part1_path or nn.Identity()
+        self.concat = trace_as(Concat(), stage, "concat")
+        self.fusion_transition = self._labelled(fusion_transition, stage, "second_transition")
+
+    @staticmethod
+    def _labelled(module: nn.Module | None, stage: int | None, step: str) -> nn.Module:
+        return nn.Identity() if module is None else trace_as(module, stage, step)
+
+    def forward(self, x0: Tensor) -> Tensor:
+        x0_part1, x0_part2 = self.split(x0)        # x0 = [x0', x0'']
+        x_k = self.block(x0_part2)                 # [x0'', x1, ..., xk]: part 2 through the block
+        x_T = self.part2_transition(x_k)           # x_T = w_T * [x0'', x1, ..., xk]   (not in "first")
+        x_concat = self.concat(self.part1_path(x0_part1), x_T)  # [x0', x_T]
+        return self.fusion_transition(x_concat)    # x_U = w_U * [x0', x_T]            (not in "last")
+
+    def extra_repr(self) -> str:
+        return f"fusion={self.fusion!r}"

@@ -1,0 +1,80 @@
+"""CSPDenseNet: DenseNet whose every stage is a cross-stage-partial stage (Wang et al. 2019)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .blocks import DenseBlock, Transition, check_images, init_weights, stem_layers, trace_as
+from .csp_stage import CSPStage
+from .plan import CSPDENSENET_DEFAULTS, channel_plan, check_config, min_image_size, plan_by_stage
+
+
+class CSPDenseNet(nn.Module):
+    """A stem, one ``CSPStage`` with a dense block per entry of ``repeats``, a linear classifier.
+
+    (N, in_channels, H, W) -> (N, num_classes).
+
+    ``fusion`` picks the paper's Figure 3 variant:
+    ``"csp"`` (b) transition on part 2 (keeps ``int(channel_pooling * C)``, same size),
+    concatenate, second transition (keeps ``int(compression * C)``, halves the size);
+    ``"first"`` (c) concatenate, then one transition (``compression``, halves the size);
+    ``"last"`` (d) one transition on part 2 only (``compression``, halves the size), then
+    concatenate. In (d) part 2 comes out half the size of part 1: part 1 is average-pooled 2x2 to
+    match (a pooled concatenation after a non-downsampling transition gives the same tensor).
+    The last stage never downsamples and has no transition after its concatenation; like
+    DenseNet's ``norm5``, a BN-ReLU precedes the global average pool and the classifier.
+    """
+
+    def __init__(self, growth_rate: int = 12, repeats: tuple[int, ...] = (6, 12, 24, 16),
+                 channel_pooling: float = 0.8, compression: float = 0.5, split_ratio: float = 0.5,
+                 fusion: str = "csp", stem_channels: int = 64, bottleneck_width: int = 4,
+                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet") -> None:
+        super().__init__()
+        config = dict(growth_rate=growth_rate, repeats=repeats, channel_pooling=channel_pooling,
+                      compression=compression, split_ratio=split_ratio, fusion=fusion,
+                      stem_channels=stem_channels, bottleneck_width=bottleneck_width,
+                      num_classes=num_classes, in_channels=in_channels, stem=stem)
+        self.config: dict[str, Any] = check_config("cspdensenet", config)
+        self.in_channels = in_channels
+        self.min_image_size = min_image_size("cspdensenet", **config)
+        plan = channel_plan("cspdensenet", self.min_image_size, **config)
+
+        self.stem = nn.Sequential(stem_layers(in_channels, stem_channels, stem))
+        stages = []
+        for s, rows in enumerate(plan_by_stage(plan)):
+            dense, concat = rows["dense"], rows["concat"]
+            block = DenseBlock(rows["part2"].channels, len(rows["bottleneck"]), growth_rate,
+                               bottleneck_width)
+            part2_transition = fusion_transition = part1_path = None
+            if "first_transition" in rows:  # fusion "csp" and "last"
+                first = rows["first_transition"]
+                part2_transition = Transition(dense.channels, first.channels,
+                                              downsample=first.size < dense.size)
+            if "second_transition" in rows:  # fusion "csp" and "first", all but the last stage
+                second = rows["second_transition"]
+                fusion_transition = Transition(concat.channels, second.channels)
+            if concat.size < dense.size:  # fusion "last": part 2 was downsampled, so part 1 too
+                part1_path = nn.AvgPool2d(kernel_size=2, stride=2)
+            stages.append(CSPStage(block, fusion, split_ratio=split_ratio, stage=s,
+                                   part2_transition=part2_transition,
+                                   fusion_transition=fusion_transition, part1_path=part1_path))
+        self.stages = nn.Sequential(*stages)
+        channels = plan[-2].channels  # the "pool" row: what the last stage hands the head
+        self.norm = nn.BatchNorm2d(channels)
+        self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
+        self.classifier = trace_as(nn.Linear(channels, num_classes), None, "fc")
+        init_weights(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_images(x, self.in_channels, self.min_image_size)
+        features = torch.relu(self.norm(self.stages(self.stem(x))))
+        return self.classifier(torch.flatten(self.pool(features), 1))
+
+
+def seed_cspdensenet(**overrides: Any) -> CSPDenseNet:
+    """The reference CSPDenseNet: growth 12, channel pooling 0.8, compression 0.5, split 0.5,
+    repeats (6, 12, 24, 16), fusion "csp"; the configuration whose shape trace the book reproduces."""
+    return CSPDenseNet(**{**CSPDENSENET_DEFAULTS, **overrides})

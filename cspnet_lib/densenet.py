@@ -1,0 +1,68 @@
+"""DenseNet (Huang et al. 2017), with torchvision's module names so its weights load."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .blocks import DenseBlock, Transition, check_images, init_weights, stem_layers, trace_as
+from .plan import channel_plan, check_config, min_image_size, plan_by_stage
+
+
+class DenseNet(nn.Module):
+    """DenseNet-BC: a stem, dense blocks joined by compressing transitions, a linear classifier.
+
+    (N, in_channels, H, W) -> (N, num_classes). Channel widths come from
+    ``channel_plan("densenet", ...)``; every setting is checked before anything is built.
+    """
+
+    def __init__(self, growth_rate: int = 32, repeats: tuple[int, ...] = (6, 12, 24, 16),
+                 compression: float = 0.5, stem_channels: int = 64, bottleneck_width: int = 4,
+                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet") -> None:
+        super().__init__()
+        config = dict(growth_rate=growth_rate, repeats=repeats, compression=compression,
+                      stem_channels=stem_channels, bottleneck_width=bottleneck_width,
+                      num_classes=num_classes, in_channels=in_channels, stem=stem)
+        self.config: dict[str, Any] = check_config("densenet", config)
+        self.in_channels = in_channels
+        self.min_image_size = min_image_size("densenet", **config)
+        plan = channel_plan("densenet", self.min_image_size, **config)
+
+        features = stem_layers(in_channels, stem_channels, stem)
+        channels = stem_channels
+        for s, rows in enumerate(plan_by_stage(plan)):
+            block = DenseBlock(channels, len(rows["bottleneck"]), growth_rate, bottleneck_width)
+            features[f"denseblock{s + 1}"] = trace_as(block, s, "dense")
+            channels = rows["dense"].channels
+            if "transition" in rows:
+                transition = Transition(channels, rows["transition"].channels)
+                features[f"transition{s + 1}"] = trace_as(transition, s, "transition")
+                channels = rows["transition"].channels
+        features["norm5"] = nn.BatchNorm2d(channels)
+        self.features = nn.Sequential(features)
+        self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
+        self.classifier = trace_as(nn.Linear(channels, num_classes), None, "fc")
+        init_weights(self)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_images(x, self.in_channels, self.min_image_size)
+        features = torch.relu(self.features(x))        # stem, dense blocks, transitions, BN-ReLU
+        return self.classifier(torch.flatten(self.pool(features), 1))
+
+
+def densenet121(**config: Any) -> DenseNet:
+    """DenseNet-121: growth 32, blocks (6, 12, 24, 16); 7,978,856 parameters."""
+    return DenseNet(**{"growth_rate": 32, "repeats": (6, 12, 24, 16), **config})
+
+
+def densenet169(**config: Any) -> DenseNet:
+    """DenseNet-169: growth 32, blocks (6, 12, 32, 32); 14,149,480 parameters."""
+    return DenseNet(**{"growth_rate": 32, "repeats": (6, 12, 32, 32), **config})
+
+
+def densenet201(**config: Any) -> DenseNet:
+    """DenseNet-201: growth 32, blocks (6, 12, 48, 32); 20,013,928 parameters."""
+    return DenseNet(**{"growth_rate": 32, "repeats": (6, 12, 48, 32), **config})

@@ -1,0 +1,287 @@
+"""Channel arithmetic, in one place and without torch.
+
+``channel_plan`` walks a DenseNet or a CSPDenseNet from the stem to the classifier and writes one
+row per step: which stage, what happened, how many channels and pixels come out, and what that
+step costs (parameters, FLOPs, and the paper's memory-traffic measure CIO). Everything else agrees
+with it: the models read their widths from the plan, ``count_params``/``count_flops`` add up its
+rows, the sliders redraw from it, and the book's JavaScript explorer is a line-by-line port
+(``book/explorer/plan.js``) that a test compares with this file.
+
+Conventions (the same as ``torch.utils.flop_counter.FlopCounterMode``):
+FLOPs = 2 x multiply-accumulates of convolutions and of the linear classifier, for one image;
+batch norm, ReLU, pooling and concatenation count zero. Parameters are those of
+``nn.Module.parameters()``: conv weights (no bias), batch-norm scale and shift, linear weight and
+bias. CIO (Chao et al., HarDNet) = sum over convolutions of input plus output feature-map sizes,
+in elements (channels x height x width).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .settings import (
+    FUSIONS,
+    STEMS,
+    check_choice,
+    check_fraction,
+    check_int,
+    check_repeats,
+    check_unknown,
+)
+
+KINDS = ("densenet", "cspdensenet")
+
+DENSENET_DEFAULTS: dict[str, Any] = dict(
+    growth_rate=32, repeats=(6, 12, 24, 16), compression=0.5, stem_channels=64,
+    bottleneck_width=4, num_classes=1000, in_channels=3, stem="imagenet",
+)
+"""DenseNet-121 (Huang et al. 2017), as in torchvision."""
+
+CSPDENSENET_DEFAULTS: dict[str, Any] = dict(
+    growth_rate=12, repeats=(6, 12, 24, 16), channel_pooling=0.8, compression=0.5,
+    split_ratio=0.5, fusion="csp", stem_channels=64, bottleneck_width=4, num_classes=1000,
+    in_channels=3, stem="imagenet",
+)
+"""The reference CSPDenseNet whose shape trace the book reproduces."""
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One step of a network: what comes out of it and what it costs (for one image)."""
+
+    stage: int | None  # 0, 1, ... ; None for the stem and the head
+    step: str  # "stem", "part1", "bottleneck", "dense", "concat", "fc", ...
+    channels: int  # channels coming out of this step
+    size: int  # height = width coming out of this step (1 for "pool" and "fc")
+    params: int = 0
+    flops: int = 0
+    cio: int = 0
+
+
+# --- the arithmetic of single pieces --------------------------------------------------------
+
+def split_sizes(channels: int, split_ratio: float = 0.5) -> tuple[int, int]:
+    """Channels of (part 1, part 2): part 2 gets ``int(C * ratio)``, part 1 keeps the rest."""
+    part2 = int(channels * split_ratio)
+    return channels - part2, part2
+
+
+def transition_channels(channels: int, ratio: float) -> int:
+    """Channels a 1x1 transition keeps: ``int(C * ratio)`` (``int`` truncates)."""
+    return int(channels * ratio)
+
+
+def dense_block_channels(in_channels: int, repeats: int, growth_rate: int) -> int:
+    """A dense block of ``repeats`` bottlenecks adds ``growth_rate`` channels per bottleneck."""
+    return in_channels + repeats * growth_rate
+
+
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    """Spatial size after a convolution or pooling window (PyTorch's floor rule)."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def conv_cost(c_in: int, c_out: int, kernel: int, size_in: int, size_out: int) -> tuple[int, int, int]:
+    """(params, FLOPs, CIO) of a bias-free ``kernel x kernel`` convolution."""
+    weights = c_in * c_out * kernel * kernel
+    return weights, 2 * weights * size_out * size_out, c_in * size_in**2 + c_out * size_out**2
+
+
+def bottleneck_row(stage: int, c_in: int, growth_rate: int, width: int, size: int) -> PlanRow:
+    """BN-ReLU-1x1 conv to ``width * k``, BN-ReLU-3x3 conv to ``k``; the row counts the block's
+    running total ``c_in + k``, because the new ``k`` channels are concatenated to the input."""
+    inner = width * growth_rate
+    p1, f1, io1 = conv_cost(c_in, inner, 1, size, size)
+    p3, f3, io3 = conv_cost(inner, growth_rate, 3, size, size)
+    params = 2 * c_in + p1 + 2 * inner + p3  # two batch norms and two convolutions
+    return PlanRow(stage, "bottleneck", c_in + growth_rate, size, params, f1 + f3, io1 + io3)
+
+
+def transition_row(stage: int | None, step: str, c_in: int, ratio: float, size: int,
+                   downsample: bool) -> PlanRow:
+    """BN-ReLU-1x1 conv to ``int(ratio * C)`` channels, then (if ``downsample``) 2x2 average pool."""
+    c_out = transition_channels(c_in, ratio)
+    params, flops, cio = conv_cost(c_in, c_out, 1, size, size)  # the conv runs before the pool
+    return PlanRow(stage, step, c_out, size // 2 if downsample else size, 2 * c_in + params, flops, cio)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+def check_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Fill in defaults and validate every setting of ``kind``; return the full settings."""
+    check_choice("kind", kind, KINDS)
+    defaults = DENSENET_DEFAULTS if kind == "densenet" else CSPDENSENET_DEFAULTS
+    check_unknown(kind, config, defaults)
+    c = {**defaults, **config}
+    c["growth_rate"] = check_int("growth_rate", c["growth_rate"], 1, 1024)
+    c["repeats"] = check_repeats(c["repeats"])
+    c["compression"] = check_fraction("compression", c["compression"])
+    c["stem_channels"] = check_int("stem_channels", c["stem_channels"], 1, 4096)
+    c["bottleneck_width"] = check_int("bottleneck_width", c["bottleneck_width"], 1, 64)
+    c["num_classes"] = check_int("num_classes", c["num_classes"], 1, 100_000)
+    c["in_channels"] = check_int("in_channels", c["in_channels"], 1, 64)
+    c["stem"] = check_choice("stem", c["stem"], STEMS)
+    if kind == "cspdensenet":
+        c["channel_pooling"] = check_fraction("channel_pooling", c["channel_pooling"])
+        c["split_ratio"] = check_fraction("split_ratio", c["split_ratio"], include_one=False)
+        c["fusion"] = check_choice("fusion", c["fusion"], FUSIONS)
+    return c
+
+
+def _check_channels(row: PlanRow, hint: str) -> None:
+    if row.channels < 1:
+        where = "the stem" if row.stage is None else f"stage {row.stage}"
+        raise ValueError(f"these settings leave {where} with 0 channels at step {row.step!r}; {hint}")
+
+
+def _check_size(row: PlanRow, image_size: int) -> None:
+    if row.size < 1:
+        where = "the stem" if row.stage is None else f"stage {row.stage}"
+        raise ValueError(
+            f"image_size={image_size} is too small: {where} would be 0x0 pixels at step "
+            f"{row.step!r}; use a larger image_size or fewer stages (len(repeats))"
+        )
+
+
+# --- the plan ---------------------------------------------------------------------------------
+
+def stem_row(c: dict[str, Any], image_size: int) -> PlanRow:
+    """The stem: 7x7/2 conv + BN-ReLU + 3x3/2 max pool ("imagenet") or 3x3/1 conv + BN-ReLU ("small")."""
+    if c["stem"] == "imagenet":
+        conv_size = conv_output_size(image_size, 7, 2, 3)
+        params, flops, cio = conv_cost(c["in_channels"], c["stem_channels"], 7, image_size, conv_size)
+        size = conv_output_size(conv_size, 3, 2, 1)
+    else:
+        params, flops, cio = conv_cost(c["in_channels"], c["stem_channels"], 3, image_size, image_size)
+        size = image_size
+    return PlanRow(None, "stem", c["stem_channels"], size, params + 2 * c["stem_channels"], flops, cio)
+
+
+def head_rows(channels: int, num_classes: int) -> list[PlanRow]:
+    """BN-ReLU and global average pooling, then the linear classifier (weight and bias)."""
+    return [
+        PlanRow(None, "pool", channels, 1, 2 * channels),
+        PlanRow(None, "fc", num_classes, 1, channels * num_classes + num_classes, 2 * channels * num_classes),
+    ]
+
+
+def dense_block_rows(stage: int, c_in: int, size: int, c: dict[str, Any]) -> list[PlanRow]:
+    """One row per bottleneck, then the block's output (all input and new channels)."""
+    rows, channels = [], c_in
+    for _ in range(c["repeats"][stage]):
+        rows.append(bottleneck_row(stage, channels, c["growth_rate"], c["bottleneck_width"], size))
+        channels = rows[-1].channels
+    out = dense_block_channels(c_in, c["repeats"][stage], c["growth_rate"])
+    return rows + [PlanRow(stage, "dense", out, size)]
+
+
+def densenet_plan(c: dict[str, Any], image_size: int) -> list[PlanRow]:
+    """DenseNet: stem, then per stage a dense block and (but after the last) a transition."""
+    rows = [stem_row(c, image_size)]
+    last = len(c["repeats"]) - 1
+    for stage in range(last + 1):
+        rows += dense_block_rows(stage, rows[-1].channels, rows[-1].size, c)
+        if stage < last:
+            rows.append(transition_row(stage, "transition", rows[-1].channels, c["compression"],
+                                       rows[-1].size, downsample=True))
+    return rows + head_rows(rows[-1].channels, c["num_classes"])
+
+
+def csp_stage_rows(stage: int, c_in: int, size: int, c: dict[str, Any], last: bool) -> list[PlanRow]:
+    """One cross-stage-partial stage: split, dense block on part 2, fuse by ``c["fusion"]``.
+
+    ``"first_transition"`` is the transition on part 2 before the concatenation and
+    ``"second_transition"`` the one after it. Fusion "csp" has both (the last stage has no second);
+    "first" has only the second; "last" has only the first, which compresses and downsamples, and
+    part 1 is average-pooled 2x2 to the same size (no parameters, no FLOPs).
+    """
+    part1, part2 = split_sizes(c_in, c["split_ratio"])
+    rows = [PlanRow(stage, "part1", part1, size), PlanRow(stage, "part2", part2, size)]
+    rows += dense_block_rows(stage, part2, size, c)
+    dense = rows[-1]
+    if c["fusion"] == "csp":
+        rows.append(transition_row(stage, "first_transition", dense.channels, c["channel_pooling"],
+                                   size, downsample=False))
+    elif c["fusion"] == "last":
+        rows.append(transition_row(stage, "first_transition", dense.channels, c["compression"],
+                                   size, downsample=not last))
+    fused = rows[-1]  # what is concatenated with part 1
+    rows.append(PlanRow(stage, "concat", part1 + fused.channels, fused.size))
+    if c["fusion"] in ("csp", "first") and not last:
+        rows.append(transition_row(stage, "second_transition", rows[-1].channels, c["compression"],
+                                   size, downsample=True))
+    return rows
+
+
+def cspdensenet_plan(c: dict[str, Any], image_size: int) -> list[PlanRow]:
+    """CSPDenseNet: stem, then one cross-stage-partial stage per entry of ``repeats``."""
+    rows = [stem_row(c, image_size)]
+    last = len(c["repeats"]) - 1
+    for stage in range(last + 1):
+        rows += csp_stage_rows(stage, rows[-1].channels, rows[-1].size, c, stage == last)
+    return rows + head_rows(rows[-1].channels, c["num_classes"])
+
+
+def channel_plan(kind: str, image_size: int = 224, **config: Any) -> list[PlanRow]:
+    """Every step of a ``"densenet"`` or ``"cspdensenet"`` with its channels, size and cost.
+
+    ``config`` takes the model constructor's keywords (``growth_rate``, ``repeats``, ...).
+
+    >>> [(r.step, r.channels, r.size) for r in channel_plan("cspdensenet")[:3]]
+    [('stem', 64, 56), ('part1', 32, 56), ('part2', 32, 56)]
+    """
+    c = check_config(kind, config)
+    image_size = check_int("image_size", image_size, 1, 4096)
+    rows = densenet_plan(c, image_size) if kind == "densenet" else cspdensenet_plan(c, image_size)
+    hint = "raise stem_channels, growth_rate, compression or channel_pooling, or move split_ratio toward 0.5"
+    for row in rows:
+        _check_channels(row, hint)
+        _check_size(row, image_size)
+    return rows
+
+
+def plan_by_stage(rows: list[PlanRow]) -> list[dict[str, Any]]:
+    """Group a plan's stage rows: ``[{"part1": row, "bottleneck": [rows], "dense": row, ...}, ...]``."""
+    stages: list[dict[str, Any]] = []
+    for row in rows:
+        if row.stage is None:
+            continue
+        if row.stage == len(stages):
+            stages.append({"bottleneck": []})
+        if row.step == "bottleneck":
+            stages[row.stage]["bottleneck"].append(row)
+        else:
+            stages[row.stage][row.step] = row
+    return stages
+
+
+def count_params(kind: str, **config: Any) -> int:
+    """Parameters of the model ``kind`` would build with ``config``; no model is built."""
+    return sum(row.params for row in channel_plan(kind, **config))
+
+
+def count_flops(kind: str, image_size: int = 224, **config: Any) -> int:
+    """FLOPs (2 x MACs) of one forward pass on one ``image_size`` image; no model is built."""
+    return sum(row.flops for row in channel_plan(kind, image_size, **config))
+
+
+def count_cio(kind: str, image_size: int = 224, **config: Any) -> int:
+    """CIO: input plus output feature-map elements summed over every convolution, one image."""
+    return sum(row.cio for row in channel_plan(kind, image_size, **config))
+
+
+def min_image_size(kind: str, **config: Any) -> int:
+    """The smallest ``image_size`` that survives every downsampling of these settings."""
+    check_config(kind, config)
+    low, high = 1, 4096
+    while low < high:  # the sizes only grow with image_size, so bisect
+        mid = (low + high) // 2
+        try:
+            channel_plan(kind, mid, **config)
+            high = mid
+        except ValueError as error:
+            if "image_size" not in str(error):
+                raise
+            low = mid + 1
+    return low
