@@ -1,0 +1,113 @@
+# CSPNet, from DenseNet up: build and check the book.
+#
+#   make book    build the book into _build/html (creates .venv and the web assets on first use)
+#   make test    unit tests, notebooks (nbval), book build, rendered pages in headless Chromium
+#   make serve   serve _build/html on http://127.0.0.1:$(PORT)
+#   make clean   remove build outputs (make distclean also removes .venv and node_modules)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := book
+.DELETE_ON_ERROR:
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8000
+
+# Determinism: the same hash order and thread count on every machine (the CI box has 2 cores).
+export PYTHONHASHSEED  := 0
+export OMP_NUM_THREADS := 2
+export MKL_NUM_THREADS := 2
+
+# ---------------------------------------------------------------- Python environment
+# The stamp lives inside .venv, so deleting .venv forces a full reinstall.
+# requirements.txt pins torch==2.13.0 (a CPU wheel on disk); `--no-deps` on the editable
+# install keeps pyproject's loose bounds from ever upgrading it. The last line is a tripwire.
+VENV_STAMP := $(VENV)/.installed
+
+$(VENV_STAMP): requirements.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -e . --no-deps
+	$(PY) -c "import torch; v = torch.__version__; assert v.startswith('2.13.0'), v"
+	touch $@
+
+.PHONY: .venv
+.venv: $(VENV_STAMP)
+
+# ---------------------------------------------------------------- offline web assets
+# MathJax, require.js and the ipywidgets html-manager come from npm (pinned by package-lock.json)
+# and are served by the book itself, so rendered pages fetch nothing from a CDN.
+#
+# Why book/assets/vendor and not a `_static` folder: Jupyter Book 1.x, when a `_static` folder
+# exists at the book root, injects *every* .js/.css under the static paths into *every* page;
+# MathJax would then load on all pages, without `defer`, and the widget manager everywhere.
+# book/assets is listed in html_static_path (_config.yml), so its vendor/ folder lands in
+# _build/html/_static/vendor/, where mathjax_path and nb_ipywidgets_js point.
+# Generated, git-ignored.
+NODE_STAMP := node_modules/.installed
+VENDOR     := book/assets/vendor
+HTMLMGR    := node_modules/@jupyter-widgets/html-manager/dist
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/.stamp: $(NODE_STAMP) Makefile
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/mathjax/output $(VENDOR)/requirejs $(VENDOR)/html-manager
+# MathJax: the combined component Sphinx uses, plus what it loads lazily (TeX extensions,
+# CHTML fonts, the menu and accessibility modules).
+	cp node_modules/mathjax/es5/tex-mml-chtml.js $(VENDOR)/mathjax/
+	cp -r node_modules/mathjax/es5/{input,ui,a11y,sre,adaptors} $(VENDOR)/mathjax/
+	cp -r node_modules/mathjax/es5/output/chtml $(VENDOR)/mathjax/output/
+	cp node_modules/requirejs/require.js $(VENDOR)/requirejs/
+# embed-amd.js bundles the widget manager with @jupyter-widgets/base and /controls;
+# the fonts beside it are its Font Awesome icons.
+	cp $(HTMLMGR)/embed-amd.js $(HTMLMGR)/*.{woff2,woff,ttf,eot,svg} $(VENDOR)/html-manager/
+	touch $@
+
+.PHONY: assets
+assets: $(VENDOR)/.stamp
+
+# ---------------------------------------------------------------- the book
+# Notebooks are not executed here (execute_notebooks: "off"): their committed outputs are
+# rendered, and nbval checks those outputs in `make test`. Always a clean build, so a removed
+# chapter leaves no stale page behind.
+.PHONY: book
+book: .venv assets
+	rm -rf _build
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going --all
+
+# ---------------------------------------------------------------- tests
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+
+# Order matters and nothing runs twice: (1) unit tests, (2) every notebook re-run and its
+# outputs compared, (3) the book built with warnings as errors, (4) the built pages checked.
+.PHONY: test
+test: .venv assets chromium
+	$(PY) -m pytest tests -m "not book"
+	@if compgen -G "notebooks/*.ipynb" >/dev/null; then \
+	  echo "$(PY) -m pytest --nbval ... notebooks"; \
+	  $(PY) -m pytest --nbval --nbval-current-env \
+	    --nbval-sanitize-with tests/nbval_sanitize.cfg notebooks; \
+	else echo "no notebooks/*.ipynb yet: nbval step skipped"; fi
+	$(MAKE) --no-print-directory book
+	CSPNET_BOOK_TESTS_STRICT=1 $(PY) -m pytest tests -m book
+
+# ---------------------------------------------------------------- extras
+.PHONY: serve
+serve: .venv
+	@test -f _build/html/index.html || $(MAKE) --no-print-directory book
+	$(PY) -m http.server --bind 127.0.0.1 --directory _build/html $(PORT)
+
+.PHONY: clean distclean
+clean:
+	rm -rf _build $(VENDOR) .pytest_cache .hypothesis
+
+distclean: clean
+	rm -rf $(VENV) node_modules
