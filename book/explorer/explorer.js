@@ -1,0 +1,363 @@
+/*
+ * explorer.js: the channel explorer of the rendered book, without a kernel.
+ *
+ * Every `<div class="cspnet-explorer" data-kind="densenet|cspdensenet"></div>` on a page becomes
+ * sliders for the settings, the totals (parameters, FLOPs, CSP / DenseNet ratios), a plot of the
+ * channels through DenseNet and CSPDenseNet, and a table of every step. All numbers come from
+ * plan.js, the line-by-line port of cspnet_lib/plan.py; this file only draws. It mirrors
+ * cspnet_lib/widgets.py (same ranges, same table, same curves) so the book and the notebooks
+ * show the same explorer. Optional: data-settings='{"stem_channels": 32}' sets other defaults.
+ * No framework, no network.
+ */
+(function () {
+  "use strict";
+
+  const P = window.cspnetPlan;
+  const KINDS = ["densenet", "cspdensenet"];
+  const CSP_ONLY = ["channel_pooling", "split_ratio", "fusion"];
+  const NAMES = { densenet: "DenseNet", cspdensenet: "CSPDenseNet" };
+  // [min, max, step]: the same as SLIDERS in cspnet_lib/widgets.py.
+  const SLIDERS = {
+    growth_rate: [1, 64, 1],
+    compression: [0.05, 1.0, 0.05],
+    image_size: [8, 512, 8],
+    channel_pooling: [0.05, 1.0, 0.05],
+    split_ratio: [0.05, 0.95, 0.05],
+    repeats: [1, 64, 1],
+  };
+  const GROUPS = [
+    ["Both networks", [["growth_rate", "growth rate k"], ["compression", "compression"],
+      ["image_size", "image size"]]],
+    ["CSP variant", [["channel_pooling", "channel pooling"], ["split_ratio", "split ratio"],
+      ["fusion", "fusion"]]],
+    ["Bottlenecks per stage", [0, 1, 2, 3].map((s) => [`repeats${s}`, `stage ${s}`])],
+  ];
+  const SVG = "http://www.w3.org/2000/svg";
+
+  // ------------------------------------------------------------------ the view (as widgets.py)
+
+  /** All settings of both networks: `settings` over the defaults of `kind`. */
+  function explorerSettings(kind, settings) {
+    P.checkChoice("kind", kind, KINDS);
+    const defaults = Object.assign({}, P.CSPDENSENET_DEFAULTS,
+      kind === "densenet" ? P.DENSENET_DEFAULTS : {}, { image_size: 224 });
+    const unknown = Object.keys(settings).filter((k) => !(k in defaults)).sort();
+    if (unknown.length) {
+      throw new TypeError(`explorer got unknown setting(s) ${unknown.join(", ")}; ` +
+        `allowed: ${Object.keys(defaults).sort().join(", ")}`);
+    }
+    return Object.assign(defaults, settings);
+  }
+
+  /** The plan as table rows, each run of bottlenecks folded into one row. */
+  function collapseBottlenecks(rows) {
+    const table = [];
+    for (const row of rows) {
+      const previous = table[table.length - 1];
+      if (row.step === "bottleneck" && previous && previous.step === "bottleneck") {
+        previous.last = row.channels;
+        previous.count += 1;
+        previous.params += row.params;
+        previous.flops += row.flops;
+      } else {
+        table.push({ stage: row.stage, step: row.step, channels: row.channels, last: row.channels,
+          size: row.size, params: row.params, flops: row.flops, count: row.step === "bottleneck" ? 1 : 0 });
+      }
+    }
+    return table;
+  }
+
+  /** [step, channels] as the table prints them: ["6 bottlenecks", "44 … 104"]. */
+  function stepLabel(e) {
+    if (!e.count) return [e.step, String(e.channels)];
+    if (e.count === 1) return ["1 bottleneck", String(e.channels)];
+    return [`${e.count} bottlenecks`, `${e.channels} … ${e.last}`];
+  }
+
+  /** [x, channels, row] for the plot: stem at 0, stage s's rows spread evenly over (s, s + 1]. */
+  function channelCurve(rows) {
+    const points = [[0, rows[0].channels, rows[0]]];
+    const stages = new Map();
+    for (const row of rows) {
+      if (row.stage === null) continue;
+      if (!stages.has(row.stage)) stages.set(row.stage, []);
+      stages.get(row.stage).push(row);
+    }
+    for (const [stage, members] of stages) {
+      members.forEach((r, i) => points.push([stage + (i + 1) / members.length, r.channels, r]));
+    }
+    return points;
+  }
+
+  /** Thousands separators for a BigInt or an integer: 1275642 -> "1,275,642". */
+  function grouped(n) {
+    return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  }
+
+  /** Three significant figures: 9536 -> "9.54 k", 0 -> "–". */
+  function compact(n) {
+    if (n === 0n || n === 0) return "–";
+    let value = Number(n), unit = "";
+    for (const next of ["k", "M", "G", "T", "P"]) {
+      if (Math.abs(value) < 999.5) break;
+      value /= 1000;
+      unit = next;
+    }
+    if (!unit) return String(n);
+    const digits = Math.abs(value) < 9.995 ? 2 : Math.abs(value) < 99.95 ? 1 : 0;
+    return `${value.toFixed(digits)} ${unit}`;
+  }
+
+  /** Everything the explorer shows for these settings (as `explorer_view` in widgets.py). */
+  function explorerView(kind, settings) {
+    const full = explorerSettings(kind, settings);
+    const configs = { cspdensenet: full, densenet: {} };
+    for (const [k, v] of Object.entries(full)) if (!CSP_ONLY.includes(k)) configs.densenet[k] = v;
+    const view = { kind, settings: full, error: null, errorKind: null, table: [], curves: {},
+      totals: {}, ratios: {} };
+    const plans = {};
+    for (const name of [kind, ...KINDS.filter((k) => k !== kind)]) { // the table's network first
+      try {
+        plans[name] = P.channelPlan(name, configs[name]);
+      } catch (error) {
+        if (error.name !== "ValueError") throw error;
+        view.error = error.message;
+        view.errorKind = name;
+        break;
+      }
+      view.totals[name] = {
+        params: plans[name].reduce((s, r) => s + r.params, 0n),
+        flops: plans[name].reduce((s, r) => s + r.flops, 0n),
+      };
+    }
+    if (view.error === null) {
+      view.table = collapseBottlenecks(plans[kind]);
+      for (const name of KINDS) view.curves[name] = channelCurve(plans[name]);
+      for (const key of ["params", "flops"]) {
+        view.ratios[key] = Number(view.totals.cspdensenet[key]) / Number(view.totals.densenet[key]);
+      }
+    }
+    return view;
+  }
+
+  // ------------------------------------------------------------------ drawing
+
+  function el(tag, attrs = {}, children = []) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) {
+      if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v);
+    }
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  function svgEl(tag, attrs = {}, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  /** Round axis ticks: steps of 1, 2 or 5 x 10^n, about five of them. */
+  function niceTicks(max) {
+    const raw = Math.max(max, 1) / 5;
+    const power = 10 ** Math.floor(Math.log10(raw));
+    const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw);
+    const ticks = [];
+    for (let t = 0; t <= max + step * 0.999; t += step) ticks.push(t);
+    return ticks;
+  }
+
+  /** The channel curves of both networks on one set of axes, as an SVG. */
+  function plot(view) {
+    const W = 760, H = 300, left = 56, right = 12, top = 14, bottom = 52;
+    const nStages = view.settings.repeats.length;
+    const yMax = Math.max(...KINDS.flatMap((k) => view.curves[k].map((p) => p[1])));
+    const ticks = niceTicks(yMax);
+    const yTop = ticks[ticks.length - 1];
+    const x = (v) => left + ((v + 0.1) / (nStages + 0.15)) * (W - left - right);
+    const y = (v) => top + (1 - v / yTop) * (H - top - bottom);
+    const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, class: "cspx-plot", role: "img",
+      "aria-label": "Channels after every step of DenseNet and CSPDenseNet" });
+    for (const t of ticks) {
+      svg.append(svgEl("line", { x1: left, x2: W - right, y1: y(t), y2: y(t), class: "cspx-grid" }));
+      svg.append(svgEl("text", { x: left - 6, y: y(t) + 4, class: "cspx-tick", "text-anchor": "end" }, t));
+    }
+    for (let s = 1; s < nStages; s++) {
+      svg.append(svgEl("line", { x1: x(s), x2: x(s), y1: top, y2: H - bottom, class: "cspx-boundary" }));
+    }
+    const labels = [[0, "stem"], ...Array.from({ length: nStages }, (_, s) => [s + 0.5, `stage ${s}`])];
+    for (const [v, label] of labels) {
+      svg.append(svgEl("text", { x: x(v), y: H - bottom + 18, class: "cspx-tick", "text-anchor": "middle" }, label));
+    }
+    svg.append(svgEl("line", { x1: left, x2: W - right, y1: H - bottom, y2: H - bottom, class: "cspx-axis" }));
+    svg.append(svgEl("text", { x: (left + W - right) / 2, y: H - 8, class: "cspx-axis-label",
+      "text-anchor": "middle" }, "steps of the network (each stage stretched to the same width)"));
+    svg.append(svgEl("text", { x: 14, y: (top + H - bottom) / 2, class: "cspx-axis-label",
+      "text-anchor": "middle", transform: `rotate(-90 14 ${(top + H - bottom) / 2})` }, "channels"));
+    const k = view.settings.growth_rate;
+    const legend = { densenet: `DenseNet (k=${k})`, cspdensenet: `CSPDenseNet (k=${k}, fusion ${view.settings.fusion})` };
+    KINDS.forEach((name, i) => {
+      const points = view.curves[name];
+      const series = svgEl("g", { class: `cspx-series cspx-${name}` });
+      series.append(svgEl("polyline", { points: points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" ") }));
+      for (const [px, py, row] of points) {
+        const dot = svgEl("circle", { cx: x(px).toFixed(1), cy: y(py).toFixed(1), r: 2.4 });
+        const where = row.stage === null ? "" : `stage ${row.stage}, `;
+        dot.append(svgEl("title", {}, `${NAMES[name]}: ${where}${row.step}: ${row.channels} channels, ${row.size}×${row.size}`));
+        series.append(dot);
+      }
+      svg.append(series);
+      const ly = top + 12 + 18 * i;
+      const key = svgEl("g", { class: `cspx-series cspx-${name}` });
+      key.append(svgEl("line", { x1: left + 12, x2: left + 36, y1: ly, y2: ly }));
+      key.append(svgEl("circle", { cx: left + 24, cy: ly, r: 2.4 }));
+      svg.append(key);
+      svg.append(svgEl("text", { x: left + 42, y: ly + 4, class: "cspx-legend" }, legend[name]));
+    });
+    return svg;
+  }
+
+  function totalsTable(view) {
+    const head = el("tr", {}, ["", "parameters", "FLOPs (2 × MACs)"].map((h) => el("th", { text: h, scope: "col" })));
+    const rows = KINDS.map((name) => el("tr", {}, [
+      el("th", { scope: "row", class: `cspx-name-${name}`, text: NAMES[name] }),
+      el("td", { "data-total": `${name}-params`, text: grouped(view.totals[name].params) }),
+      el("td", { "data-total": `${name}-flops`, text: grouped(view.totals[name].flops) }),
+    ]));
+    rows.push(el("tr", { class: "cspx-ratio" }, [
+      el("th", { scope: "row", text: "CSP / DenseNet" }),
+      el("td", { "data-ratio": "params", text: `${view.ratios.params.toFixed(3)} ×` }),
+      el("td", { "data-ratio": "flops", text: `${view.ratios.flops.toFixed(3)} ×` }),
+    ]));
+    return el("table", { class: "cspx-totals-table" }, [el("thead", {}, [head]), el("tbody", {}, rows)]);
+  }
+
+  function planTable(view) {
+    const columns = ["stage", "step", "channels", "size", "params", "FLOPs"];
+    const head = el("tr", {}, columns.map((c) => el("th", { text: c, scope: "col" })));
+    const body = view.table.map((e) => {
+      const [step, channels] = stepLabel(e);
+      const cells = [e.stage === null ? "" : String(e.stage), step, channels, `${e.size}×${e.size}`,
+        compact(e.params), compact(e.flops)];
+      return el("tr", { class: e.count ? "cspx-bottlenecks" : "" }, cells.map((c) => el("td", { text: c })));
+    });
+    return el("table", { class: "cspx-plan" }, [
+      el("caption", { text: `Every step of ${NAMES[view.kind]}` }),
+      el("thead", {}, [head]), el("tbody", {}, body)]);
+  }
+
+  // ------------------------------------------------------------------ one explorer on the page
+
+  function readDefaults(root) {
+    const kind = root.dataset.kind || "cspdensenet";
+    const extra = root.dataset.settings ? JSON.parse(root.dataset.settings) : {};
+    const start = explorerSettings(kind, extra);
+    const repeats = P.checkRepeats(start.repeats);
+    if (repeats.length !== 4) {
+      throw new P.ValueError(`the explorer has one slider per stage for 4 stages; got repeats=${P.pyRepr(repeats, true)}`);
+    }
+    P.checkChoice("fusion", start.fusion, P.FUSIONS);
+    for (const [name, [low, high, step]] of Object.entries(SLIDERS)) {
+      for (const value of name === "repeats" ? repeats : [start[name]]) {
+        if (Number.isInteger(step)) P.checkInt(name, value, low, high);
+        else if (P.checkFraction(name, value) < low || value > high) {
+          throw new P.ValueError(`${name} must lie between ${low} and ${high} in the explorer, got ${value}`);
+        }
+      }
+    }
+    return { kind, start };
+  }
+
+  function control(name, label, start) {
+    const value = name.startsWith("repeats") ? start.repeats[Number(name.slice(7))] : start[name];
+    if (name === "fusion") {
+      const select = el("select", { name }, P.FUSIONS.map((f) => el("option", { value: f, text: f })));
+      select.value = value;
+      return el("label", { class: "cspx-control" }, [el("span", { class: "cspx-label", text: label }), select]);
+    }
+    const [min, max, step] = SLIDERS[name.startsWith("repeats") ? "repeats" : name];
+    const input = el("input", { type: "range", name, min, max, step, value });
+    input.value = String(value);
+    const output = el("output", { class: "cspx-value" });
+    return el("label", { class: "cspx-control" }, [el("span", { class: "cspx-label", text: label }), input, output]);
+  }
+
+  function setup(root) {
+    let kind, start;
+    try {
+      ({ kind, start } = readDefaults(root));
+    } catch (error) {
+      root.replaceChildren(el("div", { class: "cspx-error", role: "alert", text: `Explorer settings: ${error.message}` }));
+      return;
+    }
+    const fixed = {};
+    for (const [k, v] of Object.entries(start)) if (!(k in SLIDERS) && k !== "fusion") fixed[k] = v;
+    const panel = el("form", { class: "cspx-panel", "aria-label": "Settings" },
+      GROUPS.map(([title, members], i) => el("fieldset", { class: `cspx-group cspx-group-${i}` }, [
+        el("legend", { text: title }),
+        el("div", { class: "cspx-members" }, members.map(([name, label]) => control(name, label, start)))])));
+    panel.addEventListener("submit", (e) => e.preventDefault());
+    const reset = el("button", { type: "button", class: "cspx-reset", text: "Reset" });
+    const toggles = KINDS.map((name) => el("button", { type: "button", class: "cspx-toggle", "data-table": name,
+      "aria-pressed": String(name === kind), text: NAMES[name] }));
+    const bar = el("div", { class: "cspx-bar" }, [el("span", { class: "cspx-bar-label", text: "Table:" }), ...toggles, reset]);
+    const error = el("div", { class: "cspx-error", role: "alert", hidden: "" });
+    const totals = el("div", { class: "cspx-totals", "aria-live": "polite" });
+    const figure = el("div", { class: "cspx-figure" });
+    const table = el("div", { class: "cspx-table-wrap", tabindex: "0" });
+    root.replaceChildren(panel, error, totals, figure, bar, table);
+    root.classList.add("cspx-ready");
+
+    const inputs = () => Array.from(panel.querySelectorAll("input, select"));
+    function settings() {
+      const values = {};
+      for (const input of inputs()) values[input.name] = input.value;
+      const chosen = { ...fixed, fusion: values.fusion, repeats: [0, 1, 2, 3].map((s) => Number(values[`repeats${s}`])) };
+      for (const name of ["growth_rate", "image_size"]) chosen[name] = Number(values[name]);
+      for (const name of ["compression", "channel_pooling", "split_ratio"]) {
+        chosen[name] = Math.round(Number(values[name]) * 100) / 100; // as round(v, 2) in Python
+      }
+      return chosen;
+    }
+    function update() {
+      for (const input of inputs()) {
+        const output = input.parentElement.querySelector("output");
+        if (output) output.textContent = input.step.includes(".") ? Number(input.value).toFixed(2) : input.value;
+      }
+      const view = explorerView(kind, settings());
+      error.hidden = view.error === null;
+      for (const part of [totals, figure, bar, table]) part.hidden = view.error !== null;
+      if (view.error !== null) {
+        error.replaceChildren(el("strong", { text: `${NAMES[view.errorKind]} cannot be built with these settings.` }),
+          el("br"), el("span", { class: "cspx-message", text: view.error }));
+        return;
+      }
+      totals.replaceChildren(totalsTable(view));
+      figure.replaceChildren(plot(view));
+      table.replaceChildren(planTable(view));
+      for (const t of toggles) t.setAttribute("aria-pressed", String(t.dataset.table === kind));
+    }
+    panel.addEventListener("input", update);
+    panel.addEventListener("change", update);
+    for (const t of toggles) t.addEventListener("click", () => { kind = t.dataset.table; update(); });
+    reset.addEventListener("click", () => {
+      for (const input of inputs()) {
+        const name = input.name;
+        input.value = String(name.startsWith("repeats") ? start.repeats[Number(name.slice(7))] : start[name]);
+      }
+      kind = root.dataset.kind || "cspdensenet";
+      update();
+    });
+    update();
+  }
+
+  function init() {
+    document.querySelectorAll("div.cspnet-explorer:not(.cspx-ready)").forEach(setup);
+  }
+
+  window.cspnetExplorer = { explorerView, explorerSettings, collapseBottlenecks, channelCurve, init, SLIDERS };
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
