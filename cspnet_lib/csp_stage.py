@@ -37,12 +37,14 @@ class CSPStage(nn.Module):
         part1_path: what part 1 goes through before the concatenation (``P`` of "last");
             default identity.
         stage: the stage's index, used to label ``shape_trace`` rows.
+        block_step: the ``shape_trace`` label of the block's output: ``"dense"`` for a dense
+            block, ``"blocks"`` for a stack of residual blocks.
     """
 
     def __init__(self, block: nn.Module, fusion: str = "csp", *, split: nn.Module | None = None,
                  split_ratio: float = 0.5, part2_transition: nn.Module | None = None,
                  fusion_transition: nn.Module | None = None, part1_path: nn.Module | None = None,
-                 stage: int | None = None) -> None:
+                 stage: int | None = None, block_step: str = "dense") -> None:
         super().__init__()
         self.fusion = check_choice("fusion", fusion, FUSIONS)
         if fusion == "first" and part2_transition is not None:
@@ -51,7 +53,7 @@ class CSPStage(nn.Module):
             raise ValueError('fusion="last" has no transition after the concatenation; '
                              "pass fusion_transition=None")
         self.split = trace_as(split or ChannelSplit(split_ratio), stage, ("part1", "part2"))
-        self.block = trace_as(block, stage, "dense")
+        self.block = trace_as(block, stage, block_step)
         self.part2_transition = self._labelled(part2_transition, stage, "first_transition")
         self.part1_path = part1_path or nn.Identity()
         self.concat = trace_as(Concat(), stage, "concat")
@@ -62,11 +64,12 @@ class CSPStage(nn.Module):
         return nn.Identity() if module is None else trace_as(module, stage, step)
 
     def forward(self, x0: Tensor) -> Tensor:
-        x0_part1, x0_part2 = self.split(x0)        # x0 = [x0', x0'']
-        x_k = self.block(x0_part2)                 # [x0'', x1, ..., xk]: part 2 through the block
-        x_T = self.part2_transition(x_k)           # x_T = w_T * [x0'', x1, ..., xk]   (not in "first")
+        # "first" lacks part2_transition, "last" fusion_transition (identities)
+        x0_part1, x0_part2 = self.split(x0)  # x0 = [x0', x0'']
+        x_k = self.block(x0_part2)           # [x0'', x1, ..., xk]
+        x_T = self.part2_transition(x_k)     # x_T = w_T * [x0'', x1, ..., xk]
         x_concat = self.concat(self.part1_path(x0_part1), x_T)  # [x0', x_T]
-        return self.fusion_transition(x_concat)    # x_U = w_U * [x0', x_T]            (not in "last")
+        return self.fusion_transition(x_concat)  # x_U = w_U * [x0', x_T]
 
     def extra_repr(self) -> str:
         return f"fusion={self.fusion!r}"
