@@ -3,6 +3,15 @@
 >>> from cspnet_lib import seed_cspdensenet, channel_plan, count_params
 """
 
+from .beyond import (
+    count_conv_weights,
+    cspdarknet53,
+    cspresnet50,
+    cspresnext50,
+    darknet53,
+    resnet50,
+    resnext50,
+)
 from .blocks import Bottleneck, DenseBlock, Transition, split_channels
 from .csp_stage import CSPStage
 from .cspdensenet import CSPDenseNet, seed_cspdensenet
@@ -25,4 +34,6 @@ __all__ = [
     "count_model_params", "measure_flops", "shape_trace", "CSPDENSENET_DEFAULTS",
     "DENSENET_DEFAULTS", "PlanRow", "channel_plan", "count_cio", "count_flops", "count_params",
     "min_image_size",
+    "resnet50", "cspresnet50", "resnext50", "cspresnext50", "darknet53", "cspdarknet53",
+    "count_conv_weights",
 ]

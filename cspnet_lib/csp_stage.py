@@ -52,10 +52,11 @@ class CSPStage(nn.Module):
         if fusion == "last" and fusion_transition is not None:
             raise ValueError('fusion="last" has no transition after the concatenation; '
                              "pass fusion_transition=None")
-        self.split = trace_as(split or ChannelSplit(split_ratio), stage, ("part1", "part2"))
+        self.split = trace_as(ChannelSplit(split_ratio) if split is None else split, stage,
+                              ("part1", "part2"))
         self.block = trace_as(block, stage, block_step)
         self.part2_transition = self._labelled(part2_transition, stage, "first_transition")
-        self.part1_path = part1_path or nn.Identity()
+        self.part1_path = nn.Identity() if part1_path is None else part1_path
         self.concat = trace_as(Concat(), stage, "concat")
         self.fusion_transition = self._labelled(fusion_transition, stage, "second_transition")
 

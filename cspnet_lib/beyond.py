@@ -1,0 +1,265 @@
+"""CSPNet beyond DenseNet: ResNet-50, ResNeXt-50, Darknet-53 and their CSP versions.
+
+Each network is written down as data (``NetSpec``, one ``StageSpec`` per stage, the widths read
+from the official darknet cfgs: cfg/resnet50.cfg, resnext50.cfg, darknet53.cfg, csresnet50.cfg,
+csresnext50.cfg, csdarknet53.cfg of WongKinYiu/CrossStagePartialNetworks) and built by one
+function. Every CSP stage is the library's ``CSPStage`` with a stack of residual blocks inside:
+
+    x   = down(x_in)                          3x3 stride-2 conv (not in the first ResNe(X)t stage)
+    x0', x0'' = cross(x), main(x)             the split: two 1x1 convs over the same tensor
+    x_T = transition(blocks(x0''))            part 2 through the residual blocks, then a 1x1
+    x_U = fusion([x0', x_T])                  concatenate, then a 1x1
+
+As in the cfgs: leaky ReLU 0.1, no projection shortcuts (``residual.darknet_shortcut``), and a
+classifier that is a 1x1 conv with bias after global average pooling. Two simplifications that
+change no parameter and no FLOP: the cfgs concatenate [x_T, x0'] where we write [x0', x_T] (a
+permutation of the fusion conv's input channels), and the CSPResNe(X)t cfgs leave the split's
+two 1x1 convs without activation in their second and third stages; we use leaky ReLU throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from .blocks import check_images, init_weights, trace_as
+from .csp_stage import CSPStage
+from .residual import ConvBNAct, DarknetResidual, ResidualBottleneck
+from .settings import FUSIONS, check_choice, check_int, check_repeats
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage's widths (channels), as the cfg lists them.
+
+    hidden: width inside each residual block; out: each block's output width (and the width of
+    the CSP transition, which keeps it). down: the 3x3 stride-2 conv opening the stage (``None``:
+    the stem's max pool downsampled, or the stride sits in the first block's 3x3 as in ResNet).
+    cross, main, fusion (CSP only): the split's two 1x1 convs and the 1x1 after the concatenation.
+    """
+
+    hidden: int
+    out: int
+    down: int | None = None
+    cross: int = 0
+    main: int = 0
+    fusion: int = 0
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """A whole network: ``stem`` "resnet" (7x7/2 conv to 64, 2x2/2 max pool) or "darknet" (3x3
+    conv to 32); ``block`` "bottleneck" (ResNet, ResNeXt) or "darknet"; ``groups`` of the 3x3
+    convolutions (ResNeXt's cardinality); ``repeats``: residual blocks per stage."""
+
+    name: str
+    stem: str
+    block: str
+    groups: int
+    repeats: tuple[int, ...]
+    stages: tuple[StageSpec, ...]
+
+    @property
+    def csp(self) -> bool:
+        return self.stages[0].cross > 0
+
+
+S = StageSpec
+SPECS: dict[str, NetSpec] = {spec.name: spec for spec in (
+    NetSpec("resnet50", "resnet", "bottleneck", 1, (3, 4, 6, 3),
+            (S(64, 256), S(128, 512), S(256, 1024), S(512, 2048))),
+    NetSpec("resnext50", "resnet", "bottleneck", 32, (3, 4, 6, 3),
+            (S(128, 256), S(256, 512), S(512, 1024), S(1024, 2048))),
+    NetSpec("darknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4),
+            (S(32, 64, 64), S(64, 128, 128), S(128, 256, 256), S(256, 512, 512),
+             S(512, 1024, 1024))),
+    # CSP versions: S(hidden, out, down, cross, main, fusion). In the CSPResNe(X)t cfgs the first
+    # block of stages 2-4 shrinks to the down conv ([1x1, 3x3/2], the 1x1 here being the fusion
+    # of the stage before) and the split; so 3, 3, 5, 2 blocks remain on part 2.
+    NetSpec("cspresnet50", "resnet", "bottleneck", 1, (3, 3, 5, 2),
+            (S(64, 128, None, 128, 64, 128), S(128, 256, 128, 256, 256, 256),
+             S(256, 512, 256, 512, 512, 512), S(512, 1024, 512, 1024, 1024, 1024))),
+    NetSpec("cspresnext50", "resnet", "bottleneck", 32, (3, 3, 5, 2),
+            (S(128, 128, None, 128, 64, 256), S(256, 256, 256, 256, 256, 512),
+             S(512, 512, 512, 512, 512, 1024), S(1024, 1024, 1024, 1024, 1024, 2048))),
+    NetSpec("cspdarknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4),
+            (S(32, 64, 64, 64, 64, 64), S(64, 64, 128, 64, 64, 128),
+             S(128, 128, 256, 128, 128, 256), S(256, 256, 512, 256, 256, 512),
+             S(512, 512, 1024, 512, 512, 1024))),
+)}
+del S
+
+MIN_IMAGE_SIZE = 32
+"""All six networks halve the image five times; smaller images are refused."""
+
+
+class CrossSplit(nn.Module):
+    """CSPNet's split as the official cfgs make it: two 1x1 convs over the same tensor.
+
+    (N, C, H, W) -> (part 1 (N, cross, H, W), part 2 (N, main, H, W)). Part 1 bypasses the
+    blocks ("cross"), part 2 runs through them ("main"). Stacking the two weights gives one
+    1x1 conv to ``cross + main`` channels whose output, sliced, is the same pair: timm's way.
+    """
+
+    def __init__(self, in_channels: int, cross: int, main: int) -> None:
+        check_int("cross", cross, 1)
+        check_int("main", main, 1)
+        super().__init__()
+        self.cross = ConvBNAct(in_channels, cross, 1)
+        self.main = ConvBNAct(in_channels, main, 1)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return self.cross(x), self.main(x)
+
+
+class ResidualNet(nn.Module):
+    """stem -> stages -> global average pool -> 1x1 conv classifier with bias -> (N, num_classes).
+
+    Built by ``resnet50()``, ``cspresnet50()``, ... from a ``NetSpec``; ``spec`` keeps the data.
+    """
+
+    def __init__(self, spec: NetSpec, stem: nn.Module, stages: list[nn.Module], channels: int,
+                 num_classes: int, in_channels: int) -> None:
+        super().__init__()
+        self.spec, self.in_channels, self.min_image_size = spec, in_channels, MIN_IMAGE_SIZE
+        self.stem = trace_as(stem, None, "stem")
+        self.stages = nn.Sequential(*stages)
+        self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
+        self.classifier = trace_as(nn.Conv2d(channels, num_classes, 1), None, "fc")
+        init_weights(self)
+        nn.init.zeros_(self.classifier.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        check_images(x, self.in_channels, self.min_image_size)
+        return torch.flatten(self.classifier(self.pool(self.stages(self.stem(x)))), 1)
+
+
+def _stem(kind: str, in_channels: int) -> tuple[nn.Sequential, int]:
+    if kind == "resnet":
+        return nn.Sequential(ConvBNAct(in_channels, 64, 7, 2), nn.MaxPool2d(2, 2)), 64
+    return nn.Sequential(ConvBNAct(in_channels, 32, 3)), 32
+
+
+def _block(spec: NetSpec, groups: int, c_in: int, st: StageSpec, stride: int = 1) -> nn.Module:
+    if spec.block == "bottleneck":
+        return ResidualBottleneck(c_in, st.hidden, st.out, stride, groups)
+    return DarknetResidual(c_in, st.hidden, st.out)
+
+
+def _base_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int, s: int) -> nn.Module:
+    """Base network: [down conv], then ``n`` residual blocks (ResNet: the first one strides)."""
+    layers: list[nn.Module] = []
+    if st.down:
+        layers.append(trace_as(ConvBNAct(c_in, st.down, 3, 2, groups), s, "down"))
+        c_in = st.down
+    stride = 2 if spec.block == "bottleneck" and s > 0 else 1
+    for i in range(n):
+        layers.append(trace_as(_block(spec, groups, c_in if i == 0 else st.out, st,
+                                      stride if i == 0 else 1), s, "residual"))
+    return nn.Sequential(*layers)
+
+
+def _csp_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int, s: int,
+               fusion: str) -> tuple[nn.Module, int]:
+    """CSP network: [down conv], then a ``CSPStage`` of ``n`` residual blocks on part 2."""
+    layers: list[nn.Module] = []
+    if st.down:
+        layers.append(trace_as(ConvBNAct(c_in, st.down, 3, 2, groups), s, "down"))
+        c_in = st.down
+    blocks = nn.Sequential(*(_block(spec, groups, st.main if i == 0 else st.out, st)
+                             for i in range(n)))
+    part2_transition = None if fusion == "first" else ConvBNAct(st.out, st.out, 1)
+    concat = st.cross + st.out  # the transition keeps the blocks' width
+    fusion_transition = None if fusion == "last" else ConvBNAct(concat, st.fusion, 1)
+    layers.append(CSPStage(blocks, fusion, split=CrossSplit(c_in, st.cross, st.main),
+                           part2_transition=part2_transition,
+                           fusion_transition=fusion_transition, stage=s, block_step="blocks"))
+    return nn.Sequential(*layers), concat if fusion == "last" else st.fusion
+
+
+def build(name: str, *, num_classes: int = 1000, in_channels: int = 3,
+          repeats: tuple[int, ...] | None = None, cardinality: int | None = None,
+          fusion: str = "csp") -> ResidualNet:
+    """Build one of ``SPECS`` (``"resnet50"``, ..., ``"cspdarknet53"``) after checking every setting.
+
+    repeats: residual blocks per stage (default the spec's); cardinality: groups of the 3x3 convs
+    (ResNeXt only, default 32); fusion: "csp" (the cfgs'), "first" (no transition on part 2) or
+    "last" (no 1x1 after the concatenation), CSP networks only.
+    """
+    spec = SPECS[check_choice("name", name, tuple(SPECS))]
+    num_classes = check_int("num_classes", num_classes, 1, 100_000)
+    in_channels = check_int("in_channels", in_channels, 1, 64)
+    repeats = spec.repeats if repeats is None else check_repeats(repeats)
+    if len(repeats) != len(spec.stages):
+        raise ValueError(f"repeats must list {len(spec.stages)} stages for {name}, got "
+                         f"{len(repeats)}: {repeats!r}")
+    groups = spec.groups
+    if cardinality is not None:
+        if spec.groups == 1:
+            raise ValueError(f"cardinality applies to ResNeXt only; {name} has no grouped conv")
+        narrowest = min(st.hidden for st in spec.stages)
+        groups = check_int("cardinality", cardinality, 1, narrowest)
+        if narrowest % groups:
+            raise ValueError(f"cardinality must divide {narrowest} (the narrowest grouped conv "
+                             f"of {name}), got {cardinality}")
+    fusion = check_choice("fusion", fusion, FUSIONS)
+    if fusion != "csp" and not spec.csp:
+        raise ValueError(f"fusion={fusion!r} needs a CSP network; {name} has no CSP stage")
+
+    stem, channels = _stem(spec.stem, in_channels)
+    stages = []
+    for s, (st, n) in enumerate(zip(spec.stages, repeats)):
+        if spec.csp:
+            stage, channels = _csp_stage(spec, groups, channels, st, n, s, fusion)
+        else:
+            stage, channels = _base_stage(spec, groups, channels, st, n, s), st.out
+        stages.append(stage)
+    return ResidualNet(spec, stem, stages, channels, num_classes, in_channels)
+
+
+def resnet50(*, num_classes: int = 1000, in_channels: int = 3,
+             repeats: tuple[int, ...] = (3, 4, 6, 3)) -> ResidualNet:
+    """ResNet-50 as cfg/resnet50.cfg builds it (no projection shortcuts, leaky ReLU)."""
+    return build("resnet50", num_classes=num_classes, in_channels=in_channels, repeats=repeats)
+
+
+def resnext50(*, num_classes: int = 1000, in_channels: int = 3,
+              repeats: tuple[int, ...] = (3, 4, 6, 3), cardinality: int = 32) -> ResidualNet:
+    """ResNeXt-50 (32 groups of 4 channels in the first stage's 3x3) as cfg/resnext50.cfg builds it."""
+    return build("resnext50", num_classes=num_classes, in_channels=in_channels, repeats=repeats,
+                 cardinality=cardinality)
+
+
+def darknet53(*, num_classes: int = 1000, in_channels: int = 3,
+              repeats: tuple[int, ...] = (1, 2, 8, 8, 4)) -> ResidualNet:
+    """Darknet-53, YOLOv3's backbone, as cfg/darknet53.cfg builds it."""
+    return build("darknet53", num_classes=num_classes, in_channels=in_channels, repeats=repeats)
+
+
+def cspresnet50(*, num_classes: int = 1000, in_channels: int = 3,
+                repeats: tuple[int, ...] = (3, 3, 5, 2), fusion: str = "csp") -> ResidualNet:
+    """CSPResNet-50 as cfg/csresnet50.cfg builds it; ``repeats`` counts the blocks on part 2."""
+    return build("cspresnet50", num_classes=num_classes, in_channels=in_channels,
+                 repeats=repeats, fusion=fusion)
+
+
+def cspresnext50(*, num_classes: int = 1000, in_channels: int = 3,
+                 repeats: tuple[int, ...] = (3, 3, 5, 2), cardinality: int = 32,
+                 fusion: str = "csp") -> ResidualNet:
+    """CSPResNeXt-50 as cfg/csresnext50.cfg builds it; ``repeats`` counts the blocks on part 2."""
+    return build("cspresnext50", num_classes=num_classes, in_channels=in_channels,
+                 repeats=repeats, cardinality=cardinality, fusion=fusion)
+
+
+def cspdarknet53(*, num_classes: int = 1000, in_channels: int = 3,
+                 repeats: tuple[int, ...] = (1, 2, 8, 8, 4), fusion: str = "csp") -> ResidualNet:
+    """CSPDarknet-53 (YOLOv4's backbone) as cfg/csdarknet53.cfg builds it."""
+    return build("cspdarknet53", num_classes=num_classes, in_channels=in_channels,
+                 repeats=repeats, fusion=fusion)
+
+
+def count_conv_weights(model: nn.Module) -> int:
+    """Bare convolution weights, the way the official table counts parameters (no BN, no bias)."""
+    return sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Conv2d))
