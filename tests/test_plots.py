@@ -1,0 +1,117 @@
+"""plots.py: each function returns a Figure drawn from the numbers it is given, and rejects bad input."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from cspnet_lib import channel_plan
+from cspnet_lib.plots import (
+    channel_growth,
+    layer_costs,
+    similarity_by_budget,
+    similarity_heatmaps,
+    split_cost,
+    split_picture,
+)
+
+# DenseNet-121's first dense block, as the DenseNet paper's Table 1 gives it: 64 channels in,
+# growth rate 32, six bottlenecks, 256 channels out.
+DENSENET121_BLOCK1 = [64, 96, 128, 160, 192, 224, 256]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every function opens a pyplot figure: close them all after each test."""
+    yield
+    plt.close("all")
+
+
+def texts(fig: Figure) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+def test_channel_growth_labels_every_bar_with_the_plan_total():
+    fig = channel_growth(channel_plan("densenet"), stage=0)
+    assert isinstance(fig, Figure)
+    assert texts(fig) == [str(c) for c in DENSENET121_BLOCK1]
+    bars = fig.axes[0].patches
+    assert max(b.get_y() + b.get_height() for b in bars) == DENSENET121_BLOCK1[-1]
+
+
+def test_channel_growth_reads_part_2_in_a_csp_stage():
+    # The reference CSPDenseNet: stage 0's block reads 32 channels and ends at 104 (facts.md).
+    fig = channel_growth(channel_plan("cspdensenet"), stage=0)
+    assert texts(fig) == ["32", "44", "56", "68", "80", "92", "104"]
+
+
+def test_layer_costs_draws_one_line_per_stage_with_the_plan_values():
+    rows = channel_plan("densenet", repeats=(2, 3), stem="small", image_size=8)
+    fig = layer_costs(rows)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    params = [line.get_ydata() for line in fig.axes[0].lines]
+    assert [len(p) for p in params] == [2, 3]
+    assert list(np.concatenate(params)) == [r.params for r in rows if r.step == "bottleneck"]
+
+
+def test_similarity_heatmaps_one_panel_per_matrix_and_a_colorbar():
+    names = ["direct", "bottleneck 1", "bottleneck 2"]
+    matrix = torch.tensor([[1.0, 0.25, -0.5], [0.25, 1.0, 0.0], [-0.5, 0.0, 1.0]])
+    fig = similarity_heatmaps([matrix, matrix.numpy()], names, ["init", "trained"])
+    assert isinstance(fig, Figure)
+    assert len(fig.axes) == 3  # two heatmaps and the colour bar
+    assert "0.25" in texts(fig) and "-0.50" in texts(fig)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["direct", "H1", "H2"]
+
+
+def test_similarity_by_budget_draws_seeds_and_their_mean():
+    fig = similarity_by_budget([0, 1, 3], {"block 1": [[0.0, 0.1, 0.2], [0.0, 0.3, 0.4]],
+                                           "control": [0.0, 0.0, 0.0]})
+    lines = fig.axes[0].lines
+    means = [line for line in lines if line.get_label() == "block 1"]
+    assert list(means[0].get_ydata()) == pytest.approx([0.0, 0.2, 0.3])
+    assert len(lines) == 2 + 1 + 1 + 1 + 1  # two seeds + mean, one seed + mean, the zero line
+
+
+def test_split_cost_one_panel_per_metric():
+    fig = split_cost([0.25, 0.5], {"parameters": [1, 2], "FLOPs": [3, 4]},
+                     {"parameters": 3, "FLOPs": 5}, title="stage 0")
+    assert len(fig.axes) == 2
+    assert list(fig.axes[1].lines[0].get_ydata()) == [3, 4]
+
+
+def test_split_picture_gives_part_1_the_extra_channel():
+    fig = split_picture([6, 7], 0.5)
+    assert "C = 6: 3 + 3" in texts(fig) and "C = 7: 4 + 3" in texts(fig)
+    assert len(fig.axes[0].patches) == 13
+
+
+@pytest.mark.parametrize("call,error,words", [
+    (lambda: channel_growth("plan"), TypeError, "rows must be a non-empty list of PlanRow"),
+    (lambda: channel_growth([]), TypeError, "rows must be a non-empty list of PlanRow"),
+    (lambda: channel_growth(channel_plan("densenet"), stage=4), ValueError, "stage must be an int between 0 and 3, got 4"),
+    (lambda: layer_costs([1, 2]), TypeError, "rows must be a non-empty list of PlanRow"),
+    (lambda: similarity_heatmaps([torch.ones(2, 3)], ["a", "b"], ["t"]), ValueError, "matrix must be a square"),
+    (lambda: similarity_heatmaps([torch.eye(2)], ["a"], ["t"]), ValueError, "names must list one label per row"),
+    (lambda: similarity_heatmaps([torch.eye(2)], ["a", "b"], ["t", "u"]), ValueError, "titles must give one title per matrix"),
+    (lambda: similarity_heatmaps([[1.0]], ["a"], ["t"]), TypeError, "each matrix must be a (P, P) tensor"),
+    (lambda: similarity_by_budget([0, 1], {"a": [0.0, 1.0, 2.0]}), ValueError, "must be shaped (seeds, 2)"),
+    (lambda: similarity_by_budget([0, 1], {}), TypeError, "series must be a non-empty dict"),
+    (lambda: split_cost([0.5, 1.0], {"p": [1, 2]}, {"p": 1}), ValueError, "split_ratio must satisfy 0 < value < 1"),
+    (lambda: split_cost([0.25, 0.5], {"p": [1, 2]}, {"q": 1}), ValueError, "same metric names"),
+    (lambda: split_cost([0.25, 0.5], {"p": [1]}, {"p": 1}), ValueError, "one value per ratio (2)"),
+    (lambda: split_picture([6, 1]), ValueError, "channel_counts[1] must be an int between 2 and 64"),
+    (lambda: split_picture([6.0]), TypeError, "channel_counts[0] must be an int"),
+    (lambda: split_picture([6], split_ratio=0), ValueError, "split_ratio must satisfy 0 < value < 1"),
+])
+def test_bad_input_gets_a_clear_error(call, error, words):
+    plt.close("all")
+    with pytest.raises(error) as info:
+        call()
+    assert words in str(info.value)
+    assert plt.get_fignums() == []  # checked before anything is drawn
