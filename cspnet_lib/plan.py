@@ -285,3 +285,45 @@ def min_image_size(kind: str, **config: Any) -> int:
                 raise
             low = mid + 1
     return low
+
+
+# --- where the FLOPs go -------------------------------------------------------------------------
+
+BREAKDOWN_PARTS = ("stem", "bottleneck_1x1", "bottleneck_3x3", "transition", "first_transition",
+                   "second_transition", "head")
+"""The components of ``flops_breakdown``, in the order the network runs them. ``"transition"`` is
+DenseNet's (between dense blocks); ``"first_transition"`` (on part 2, before the concatenation)
+and ``"second_transition"`` (after it) are CSPDenseNet's; ``"head"`` is the linear classifier."""
+
+
+def flops_breakdown(kind: str, image_size: int = 224, **config: Any) -> dict[str, int]:
+    """FLOPs of one forward pass on one image, split by component (keys: ``BREAKDOWN_PARTS``).
+
+    Every component a model lacks is 0, so two models' breakdowns line up key by key. A
+    bottleneck row holds its two convolutions together; they are separated here with
+    ``conv_cost``: the 1x1 conv sees the row's input (``channels - k``) and writes
+    ``bottleneck_width * k`` channels, the 3x3 conv maps those to ``k``. The values add up to
+    ``count_flops(kind, image_size, **config)`` exactly.
+
+    >>> parts = flops_breakdown("densenet", growth_rate=12)
+    >>> sum(parts.values()) == count_flops("densenet", growth_rate=12)
+    True
+    """
+    c = check_config(kind, config)
+    parts = dict.fromkeys(BREAKDOWN_PARTS, 0)
+    for row in channel_plan(kind, image_size, **config):
+        if row.step == "bottleneck":
+            inner = c["bottleneck_width"] * c["growth_rate"]
+            f1 = conv_cost(row.channels - c["growth_rate"], inner, 1, row.size, row.size)[1]
+            f3 = conv_cost(inner, c["growth_rate"], 3, row.size, row.size)[1]
+            if f1 + f3 != row.flops:  # the plan and this split must agree to the FLOP
+                raise AssertionError(f"bottleneck split {f1} + {f3} != plan row {row.flops}")
+            parts["bottleneck_1x1"] += f1
+            parts["bottleneck_3x3"] += f3
+        elif row.step in ("stem", "transition", "first_transition", "second_transition"):
+            parts[row.step] += row.flops
+        elif row.step == "fc":
+            parts["head"] += row.flops
+        elif row.flops:
+            raise AssertionError(f"plan step {row.step!r} costs FLOPs but has no component")
+    return parts
