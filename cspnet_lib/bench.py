@@ -13,7 +13,7 @@ How the timings are taken, so that they can be trusted and repeated:
   ...; a background job that slows the machine for a while slows every model alike instead of
   one. (Interleaving batch sizes too would time a batch-1 pass right after another model's
   batch-16 pass, in a different cache and thread state; on a 2-core machine that moved
-  batch-1 ratios by up to 30% depending on the order of the models.)
+  batch-1 ratios by tens of percent depending on the order of the models.)
 - all of that in ``processes`` fresh Python processes one after another (3 by default), the
   order of the models rotated from one to the next, and the rounds pooled: a process can be
   slow or fast for its whole life (memory layout, kernel choice, the machine's mood), and one
