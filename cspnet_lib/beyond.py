@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from .blocks import check_images, init_weights, trace_as
+from .blocks import init_weights, trace_as
+from .inputs import check_batch, check_images, strided_feature_maps
 from .csp_stage import CSPStage
 from .residual import ConvBNAct, DarknetResidual, ResidualBottleneck
 from .settings import FUSIONS, check_choice, check_int, check_repeats
@@ -132,7 +133,8 @@ class ResidualNet(nn.Module):
         nn.init.zeros_(self.classifier.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(x, self.in_channels, self.min_image_size)
+        check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
+        check_batch(x, self.training, *strided_feature_maps(self, x))
         return torch.flatten(self.classifier(self.pool(self.stages(self.stem(x)))), 1)
 
 

@@ -164,16 +164,3 @@ def init_weights(model: nn.Module) -> nn.Module:
         elif isinstance(m, nn.Linear):
             nn.init.zeros_(m.bias)
     return model
-
-
-def check_images(x: Tensor, in_channels: int, min_size: int) -> None:
-    """Reject a batch a model cannot take, with a sentence instead of a deep torch error."""
-    if not isinstance(x, Tensor) or x.dim() != 4:
-        raise ValueError(f"x must be a tensor shaped (N, {in_channels}, H, W), got "
-                         f"{type(x).__name__} with shape {tuple(getattr(x, 'shape', ()))}")
-    if x.shape[1] != in_channels:
-        raise ValueError(f"x has {x.shape[1]} channels but the model was built with "
-                         f"in_channels={in_channels}")
-    if min(x.shape[2:]) < min_size:
-        raise ValueError(f"x is {x.shape[2]}x{x.shape[3]} pixels; these settings need at least "
-                         f"{min_size}x{min_size}")

@@ -7,9 +7,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .blocks import DenseBlock, Transition, check_images, init_weights, stem_layers, trace_as
+from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
+from .inputs import check_batch, check_images, plan_feature_maps
 from .csp_stage import CSPStage
-from .plan import CSPDENSENET_DEFAULTS, channel_plan, check_config, min_image_size, plan_by_stage
+from .plan import (CSPDENSENET_DEFAULTS, channel_plan, check_config, check_model_fits,
+                   min_image_size, plan_by_stage)
 
 
 class CSPDenseNet(nn.Module):
@@ -26,21 +28,26 @@ class CSPDenseNet(nn.Module):
     match (a pooled concatenation after a non-downsampling transition gives the same tensor).
     The last stage never downsamples and has no transition after its concatenation; like
     DenseNet's ``norm5``, a BN-ReLU precedes the global average pool and the classifier.
+
+    A misspelt setting raises TypeError naming the one it most likely meant, and settings whose
+    weights would not fit in memory raise ValueError with the count, before anything is built.
     """
 
     def __init__(self, growth_rate: int = 12, repeats: tuple[int, ...] = (6, 12, 24, 16),
                  channel_pooling: float = 0.8, compression: float = 0.5, split_ratio: float = 0.5,
                  fusion: str = "csp", stem_channels: int = 64, bottleneck_width: int = 4,
-                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet") -> None:
+                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet",
+                 **unknown: Any) -> None:
         super().__init__()
         config = dict(growth_rate=growth_rate, repeats=repeats, channel_pooling=channel_pooling,
                       compression=compression, split_ratio=split_ratio, fusion=fusion,
                       stem_channels=stem_channels, bottleneck_width=bottleneck_width,
                       num_classes=num_classes, in_channels=in_channels, stem=stem)
-        self.config: dict[str, Any] = check_config("cspdensenet", config)
+        self.config: dict[str, Any] = check_config("cspdensenet", {**config, **unknown})
         self.in_channels = in_channels
         self.min_image_size = min_image_size("cspdensenet", **config)
         plan = channel_plan("cspdensenet", self.min_image_size, **config)
+        check_model_fits("cspdensenet", plan)  # before a single weight is allocated
 
         self.stem = nn.Sequential(stem_layers(in_channels, stem_channels, stem))
         stages = []
@@ -69,7 +76,8 @@ class CSPDenseNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(x, self.in_channels, self.min_image_size)
+        check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
+        check_batch(x, self.training, *plan_feature_maps("cspdensenet", self.config, x))
         features = torch.relu(self.norm(self.stages(self.stem(x))))
         return self.classifier(torch.flatten(self.pool(features), 1))
 

@@ -8,8 +8,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .blocks import DenseBlock, Transition, check_images, init_weights, stem_layers, trace_as
-from .plan import channel_plan, check_config, min_image_size, plan_by_stage
+from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
+from .inputs import check_batch, check_images, plan_feature_maps
+from .plan import channel_plan, check_config, check_model_fits, min_image_size, plan_by_stage
 
 
 class DenseNet(nn.Module):
@@ -17,19 +18,24 @@ class DenseNet(nn.Module):
 
     (N, in_channels, H, W) -> (N, num_classes). Channel widths come from
     ``channel_plan("densenet", ...)``; every setting is checked before anything is built.
+
+    A misspelt setting raises TypeError naming the one it most likely meant, and settings whose
+    weights would not fit in memory raise ValueError with the count, before anything is built.
     """
 
     def __init__(self, growth_rate: int = 32, repeats: tuple[int, ...] = (6, 12, 24, 16),
                  compression: float = 0.5, stem_channels: int = 64, bottleneck_width: int = 4,
-                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet") -> None:
+                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet",
+                 **unknown: Any) -> None:
         super().__init__()
         config = dict(growth_rate=growth_rate, repeats=repeats, compression=compression,
                       stem_channels=stem_channels, bottleneck_width=bottleneck_width,
                       num_classes=num_classes, in_channels=in_channels, stem=stem)
-        self.config: dict[str, Any] = check_config("densenet", config)
+        self.config: dict[str, Any] = check_config("densenet", {**config, **unknown})
         self.in_channels = in_channels
         self.min_image_size = min_image_size("densenet", **config)
         plan = channel_plan("densenet", self.min_image_size, **config)
+        check_model_fits("densenet", plan)  # before a single weight is allocated
 
         features = stem_layers(in_channels, stem_channels, stem)
         channels = stem_channels
@@ -48,7 +54,8 @@ class DenseNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(x, self.in_channels, self.min_image_size)
+        check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
+        check_batch(x, self.training, *plan_feature_maps("densenet", self.config, x))
         features = torch.relu(self.features(x))        # stem, dense blocks, transitions, BN-ReLU
         return self.classifier(torch.flatten(self.pool(features), 1))
 

@@ -24,6 +24,7 @@ from .settings import (
     FUSIONS,
     STEMS,
     check_choice,
+    check_fits,
     check_fraction,
     check_int,
     check_repeats,
@@ -256,9 +257,23 @@ def plan_by_stage(rows: list[PlanRow]) -> list[dict[str, Any]]:
     return stages
 
 
-def count_params(kind: str, **config: Any) -> int:
-    """Parameters of the model ``kind`` would build with ``config``; no model is built."""
-    return sum(row.params for row in channel_plan(kind, **config))
+def count_params(kind: str, image_size: int | None = None, **config: Any) -> int:
+    """Parameters of the model ``kind`` would build with ``config``; no model is built.
+
+    They do not depend on the image size: without ``image_size`` the plan is walked at the
+    smallest size these settings take (a given ``image_size`` is checked all the same).
+    """
+    if image_size is None:
+        image_size = min_image_size(kind, **config)
+    return sum(row.params for row in channel_plan(kind, image_size, **config))
+
+
+def check_model_fits(kind: str, rows: list[PlanRow]) -> None:
+    """Refuse to build a model whose float32 weights alone would fill half of this machine's memory."""
+    params = sum(row.params for row in rows)
+    check_fits(f"a {kind} with {params:,} parameters (float32 weights)", 4 * params,
+               "lower growth_rate, bottleneck_width or repeats; count_params() counts them "
+               "without building anything")
 
 
 def count_flops(kind: str, image_size: int = 224, **config: Any) -> int:

@@ -9,6 +9,7 @@ A wrong *type* raises ``TypeError``; a value of the right type outside its range
 from __future__ import annotations
 
 import math
+import os
 from typing import Any, Iterable, Sequence
 
 FUSIONS = ("csp", "first", "last")
@@ -60,11 +61,73 @@ def check_repeats(value: Any, maximum: int = 128) -> tuple[int, ...]:
     return repeats
 
 
+def closest_name(name: str, allowed: Iterable[str]) -> str | None:
+    """The allowed name a typo most likely meant, or None.
+
+    A name that starts the other (``growth`` for ``growth_rate``), else the nearest by edit
+    distance if at most a third of the typo's letters differ (``fusoin`` for ``fusion``). Kept
+    simple on purpose: ``book/explorer/plan.js`` ports it line by line.
+    """
+    names = sorted(allowed)
+    for candidate in names:
+        if candidate.startswith(name) or name.startswith(candidate):
+            return candidate
+    best, best_distance = None, max(1, len(name) // 3) + 1
+    for candidate in names:
+        distance = edit_distance(name, candidate)
+        if distance < best_distance:
+            best, best_distance = candidate, distance
+    return best
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions from a to b."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
 def check_unknown(kind: str, config: dict, allowed: Iterable[str]) -> None:
-    """Reject keywords a constructor does not take (a typo such as ``growth=12``)."""
+    """Reject keywords a constructor does not take (a typo such as ``growth=12``), naming the
+    setting it most likely meant."""
+    allowed = list(allowed)
     unknown = sorted(set(config) - set(allowed))
     if unknown:
+        named = []
+        for name in unknown:
+            guess = closest_name(name, allowed)
+            named.append(name if guess is None else f"{name} (did you mean {guess}?)")
         raise TypeError(
-            f"{kind} got unknown setting(s) {', '.join(unknown)}; "
+            f"{kind} got unknown setting(s) {', '.join(named)}; "
             f"allowed: {', '.join(sorted(allowed))}"
+        )
+
+
+# --- will it fit? -------------------------------------------------------------------------------
+
+def memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, or None where the OS does not say."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def memory_size(n_bytes: float) -> str:
+    """``1.2 GB``, ``34.5 MB``: a size in bytes for a sentence."""
+    return f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:,.1f} MB"
+
+
+def check_fits(what: str, n_bytes: int, suggestion: str, share: float = 0.5) -> None:
+    """Refuse, before anything is allocated, what needs more than ``share`` of this machine's memory."""
+    total = memory_bytes()
+    if total is not None and n_bytes > share * total:
+        raise ValueError(
+            f"{what} would need about {memory_size(n_bytes)}, more than "
+            f"{'half' if share == 0.5 else f'{share:.0%}'} of this machine's "
+            f"{memory_size(total)}; {suggestion}"
         )

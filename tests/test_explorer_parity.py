@@ -119,8 +119,8 @@ def random_settings(rng: random.Random) -> tuple[str, dict[str, Any]]:
             continue  # DenseNet takes no CSP settings (passing one must raise, sometimes we do)
         if rng.random() < 0.75:
             config[name] = make()
-    if rng.random() < 0.01:
-        config["growth"] = 12  # a typo: unknown setting
+    if rng.random() < 0.02:  # a typo: an unknown setting, with or without a likely meaning
+        config[rng.choice(["growth", "fusoin", "compresion", "stem_channel", "xyz"])] = 12
     return kind, config
 
 

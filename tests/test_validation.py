@@ -1,7 +1,9 @@
 """Bad settings give one clear sentence (parameter, value, what is allowed), never a torch error."""
 
+import functools
 import math
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -14,6 +16,8 @@ from cspnet_lib import (
     DenseNet,
     Transition,
     channel_plan,
+    cspdarknet53,
+    cspresnet50,
     count_flops,
     count_params,
     measure_flops,
@@ -110,17 +114,94 @@ def test_min_image_size_is_the_boundary():
     assert min_image_size("densenet", stem="small", repeats=(1, 1, 1)) == 4
 
 
-def test_a_model_rejects_an_input_it_cannot_take():
-    model = seed_cspdensenet()
-    for x, words in [
-        (torch.zeros(1, 1, 224, 224), ["1 channels", "in_channels=3"]),
-        (torch.zeros(1, 3, 16, 16), ["16x16", "at least 29x29"]),
-        (torch.zeros(3, 224, 224), ["(N, 3, H, W)"]),
-        ([[1.0]], ["tensor"]),
-    ]:
-        with pytest.raises(ValueError) as caught:
-            model(x)
-        check_message(caught.value, words)
+BAD_INPUTS = [  # (what the reader passes, error type, words the message must contain)
+    (torch.zeros(1, 1, 224, 224), ValueError, ["1 channels", "in_channels=3"]),
+    (torch.zeros(1, 3, 16, 16), ValueError, ["16x16", "at least 29x29"]),
+    (torch.zeros(3, 224, 224), ValueError, ["(3, 224, 224)", "batch dimension", "x.unsqueeze(0)"]),
+    (torch.zeros(224, 224), ValueError, ["(N, 3, H, W)", "(224, 224)"]),
+    (torch.zeros(1, 3, 64, 64, dtype=torch.float64), TypeError,
+     ["torch.float64", "torch.float32", "x.float()"]),
+    (torch.zeros(1, 3, 64, 64, dtype=torch.uint8), TypeError, ["torch.uint8", "x.float() / 255"]),
+    (np.zeros((1, 3, 64, 64), dtype=np.float32), TypeError,
+     ["ndarray", "torch.from_numpy(x).float()"]),
+    ([[1.0]], TypeError, ["torch.Tensor", "list"]),
+    (torch.full((1, 3, 64, 64), math.nan), ValueError, ["NaN"]),
+    (torch.full((1, 3, 64, 64), math.inf), ValueError, ["infinite"]),
+]
+
+
+@functools.cache
+def built(name: str) -> torch.nn.Module:
+    """One model per network for the input checks (building cspdarknet53 takes a moment)."""
+    builders = {"cspdensenet": seed_cspdensenet, "densenet": lambda: DenseNet(growth_rate=12),
+                "cspdarknet53": lambda: cspdarknet53(repeats=(1, 1, 1, 1, 1))}
+    return builders[name]().eval()
+
+
+@pytest.mark.parametrize("x, error, words", BAD_INPUTS,
+                         ids=lambda v: type(v).__name__ if not isinstance(v, torch.Tensor)
+                         else f"{tuple(v.shape)}-{v.dtype}")
+@pytest.mark.parametrize("name", ["cspdensenet", "densenet", "cspdarknet53"])
+def test_a_model_rejects_an_input_it_cannot_take(name, x, error, words):
+    model = built(name)
+    if "at least 29x29" in words:  # each network has its own smallest size
+        words = ["16x16", f"at least {model.min_image_size}x{model.min_image_size}"]
+    with pytest.raises(error) as caught:
+        model(x)
+    check_message(caught.value, words)
+
+
+@pytest.mark.parametrize("build", [seed_cspdensenet, lambda: DenseNet(growth_rate=12),
+                                   lambda: cspresnet50(repeats=(1, 1, 1, 1))],
+                         ids=["cspdensenet", "densenet", "cspresnet50"])
+def test_batch_norm_in_training_needs_more_than_one_value(build):
+    """One 32x32 image leaves every network here a 1x1 last feature map: batch norm cannot
+    train on one value per channel. Two images, or eval mode, are fine."""
+    model = build()
+    with pytest.raises(ValueError) as caught:
+        model.train()(torch.randn(1, 3, 32, 32))
+    check_message(caught.value, ["training mode", "1x1", "batch of 2", "model.eval()"])
+    assert model.train()(torch.randn(2, 3, 32, 32)).shape[0] == 2
+    assert model.eval()(torch.randn(1, 3, 32, 32)).shape[0] == 1
+    model.train()(torch.randn(1, 3, 64, 64))  # 2x2 values per channel: batch norm copes
+
+
+def test_settings_too_large_to_build_are_refused_before_allocating():
+    """429,855,936,952 parameters (1.7 TB) is refused with the count, whatever the machine."""
+    config = dict(growth_rate=1024, repeats=(128,) * 5)
+    expected = count_params("cspdensenet", **config)
+    with pytest.raises(ValueError) as caught:
+        CSPDenseNet(**config)
+    check_message(caught.value, [f"{expected:,} parameters", "GB", "lower growth_rate",
+                                 "count_params()"])
+    with pytest.raises(ValueError, match="parameters"):
+        DenseNet(**config)
+
+
+def test_a_batch_too_large_for_memory_is_refused_before_running():
+    model = DenseNet(growth_rate=12, repeats=(2, 2)).train()
+    with pytest.raises(ValueError) as caught:
+        model(torch.zeros(1, 3, 32, 32).expand(1 << 22, 3, 32, 32))  # a view: no memory
+    check_message(caught.value, ["4194304 images of 32x32", "GB", "smaller batch"])
+
+
+def test_parameter_count_does_not_depend_on_the_image_size():
+    config = dict(repeats=(128,) * 8, growth_rate=4)  # 8 stages: 224x224 would be too small
+    assert count_params("densenet", **config) == count_params("densenet", 4096, **config)
+    with pytest.raises(ValueError, match="image_size=224 is too small"):
+        count_flops("densenet", 224, **config)
+
+
+@pytest.mark.parametrize("typo, meant", [("growth", "growth_rate"), ("fusoin", "fusion"),
+                                         ("compresion", "compression"), ("splitratio", "split_ratio")])
+def test_a_typo_names_the_setting_it_most_likely_meant(typo, meant):
+    for call in (lambda: CSPDenseNet(**{typo: 12}), lambda: channel_plan("cspdensenet", **{typo: 12})):
+        with pytest.raises(TypeError) as caught:
+            call()
+        check_message(caught.value, [typo, f"did you mean {meant}?", "allowed:"])
+    with pytest.raises(TypeError) as caught:
+        CSPDenseNet(xyz=1)
+    assert "did you mean" not in str(caught.value) and "xyz" in str(caught.value)
 
 
 def test_blocks_and_helpers_check_their_arguments():

@@ -166,11 +166,41 @@
     return repeats;
   }
 
+  function closestName(name, allowed) {
+    const names = allowed.slice().sort();
+    for (const candidate of names) {
+      if (candidate.startsWith(name) || name.startsWith(candidate)) return candidate;
+    }
+    let best = null, bestDistance = Math.max(1, floorDiv(name.length, 3)) + 1;
+    for (const candidate of names) {
+      const distance = editDistance(name, candidate);
+      if (distance < bestDistance) { best = candidate; bestDistance = distance; }
+    }
+    return best;
+  }
+
+  function editDistance(a, b) {
+    let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+      const current = [i];
+      for (let j = 1; j <= b.length; j++) {
+        current.push(Math.min(previous[j] + 1, current[j - 1] + 1,
+                              previous[j - 1] + (a[i - 1] !== b[j - 1] ? 1 : 0)));
+      }
+      previous = current;
+    }
+    return previous[b.length];
+  }
+
   function checkUnknown(kind, config, allowed) {
     const unknown = Object.keys(config).filter((k) => !allowed.includes(k)).sort();
     if (unknown.length) {
+      const named = unknown.map((name) => {
+        const guess = closestName(name, allowed);
+        return guess === null ? name : `${name} (did you mean ${guess}?)`;
+      });
       throw new TypeError(
-        `${kind} got unknown setting(s) ${unknown.join(", ")}; allowed: ${allowed.slice().sort().join(", ")}`);
+        `${kind} got unknown setting(s) ${named.join(", ")}; allowed: ${allowed.slice().sort().join(", ")}`);
     }
   }
 
