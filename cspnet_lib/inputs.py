@@ -3,8 +3,9 @@
 ``check_images`` holds for every network of the library: a 4-D float tensor of the model's dtype,
 the right channels, large enough. ``check_batch`` adds what only the batch as a whole can break:
 batch norm in training mode needs more than one value per channel in its smallest feature map,
-the activations must fit in this machine's memory, and every value must be finite. The DenseNets read both from the
-channel plan (``plan_feature_maps``); the residual networks walk their strided layers.
+the activations must fit in this machine's memory, and every value must be finite. The DenseNets
+read their feature maps from the channel plan (``plan_feature_maps``); the residual networks walk
+their strided layers (``strided_feature_maps``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ def check_images(x: Any, in_channels: int, min_size: int, dtype: torch.dtype) ->
     if min(shape[2:]) < min_size:
         raise ValueError(f"x is {shape[2]}x{shape[3]} pixels; these settings need at least "
                          f"{min_size}x{min_size}")
-
 
 
 def check_batch(x: Tensor, training: bool, smallest_map: tuple[int, int],
