@@ -66,8 +66,9 @@ def evaluate(model: nn.Module, x: Tensor, y: Tensor, batch_size: int = 256) -> f
 
 def train_classifier(build: Callable[[], nn.Module], data: DigitSplit, *, epochs: int = 10,
                      batch_size: int = 64, lr: float = 3e-3, weight_decay: float = 1e-4,
-                     seed: int = 0,
-                     device: str | torch.device = "cpu") -> tuple[nn.Module, TrainResult]:
+                     seed: int = 0, device: str | torch.device = "cpu",
+                     on_step: Callable[[int, nn.Module], None] | None = None,
+                     ) -> tuple[nn.Module, TrainResult]:
     """Build a model with ``build()`` after seeding torch with ``seed``, and train it on ``data``.
 
     Every epoch visits the training images once in a seeded random order, in mini-batches of
@@ -75,8 +76,11 @@ def train_classifier(build: Callable[[], nn.Module], data: DigitSplit, *, epochs
     batch norm cannot train on one); the loss is cross-entropy, the optimizer Adam (``lr``,
     ``weight_decay``), and the learning rate follows a cosine from ``lr`` down to 0 over all
     steps. ``device``: where the model trains (``"cuda"`` on a Colab GPU; the data stay on the
-    CPU and move batch by batch; runs on a GPU are not bit-for-bit reproducible). Returns the
-    trained model (in eval mode) and a ``TrainResult``.
+    CPU and move batch by batch; runs on a GPU are not bit-for-bit reproducible).
+    ``on_step``, if given, is called as ``on_step(step, model)`` before the first step (step 0)
+    and after every optimizer step (1, 2, ...), with the model in training mode: a way to measure
+    the model along the way. It must leave the model as it found it (the functions of
+    ``cspnet_lib.gradients`` do). Returns the trained model (in eval mode) and a ``TrainResult``.
     """
     if not callable(build) or isinstance(build, nn.Module):
         raise TypeError(f"build must be a function that returns a new model (so that the seed "
@@ -93,6 +97,9 @@ def train_classifier(build: Callable[[], nn.Module], data: DigitSplit, *, epochs
             0.0 <= weight_decay < 1.0):
         raise ValueError(f"weight_decay must be a number in [0, 1), got {weight_decay!r}")
     seed = check_int("seed", seed, 0, 2**63 - 1)
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step must be a function on_step(step, model), or None; "
+                        f"got {type(on_step).__name__}")
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as error:
@@ -112,6 +119,9 @@ def train_classifier(build: Callable[[], nn.Module], data: DigitSplit, *, epochs
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
     losses = []
     model.train()
+    step = 0
+    if on_step is not None:
+        on_step(step, model)
     for _ in range(epochs):
         total = 0.0
         for batch in torch.randperm(len(data.x_train), generator=order).split(batch_size):
@@ -124,6 +134,9 @@ def train_classifier(build: Callable[[], nn.Module], data: DigitSplit, *, epochs
             optimizer.step()
             schedule.step()
             total += loss.item() * len(batch)
+            step += 1
+            if on_step is not None:
+                on_step(step, model)
         losses.append(total / len(data.x_train))
     model.eval()
     result = TrainResult(seed, epochs, tuple(losses), evaluate(model, data.x_train, data.y_train),
