@@ -204,7 +204,9 @@ def test_page_in_chromium(path: str, base_url: str, browser) -> None:
         report = page.evaluate(_INSPECT)
         if report["widgetViews"]:
             page.wait_for_function(_WIDGETS_RENDERED, arg=report["widgetViews"])
-        page.wait_for_load_state("networkidle")
+        # MathJax loads its fonts and extensions lazily; on a busy machine that can take longer
+        # than the default 30 s (seen once in CI on chapter 5, which passed alone in 6 s).
+        page.wait_for_load_state("networkidle", timeout=120_000)
         colab_links = page.locator(f'a[href^="{COLAB_URL}/"]').evaluate_all("as => as.map(a => a.href)")
     finally:
         page.close()
