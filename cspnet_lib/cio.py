@@ -25,6 +25,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from .measure import run_with_hooks
 from .settings import check_int
 
 __all__ = ["cio_by_module", "measure_cio"]
@@ -82,16 +83,7 @@ def cio_by_module(model: nn.Module, image_size: int = 224, *,
         name = names[module]
         counts[name] = counts.get(name, 0) + _elements(inputs[0]) + _elements(output)
 
-    handles = [m.register_forward_hook(record) for m in watched]
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-        for handle in handles:
-            handle.remove()
+    run_with_hooks(model, x, list(watched), record)
     return counts
 
 

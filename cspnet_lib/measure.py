@@ -72,7 +72,14 @@ def shape_trace(model: nn.Module, x: Tensor) -> list[TraceRow]:
         else:
             rows.append(TraceRow(stage, step, output.shape[1], _size(output)))
 
-    handles = [m.register_forward_hook(record) for m in model.modules() if hasattr(m, "plan_step")]
+    run_with_hooks(model, x, [m for m in model.modules() if hasattr(m, "plan_step")], record)
+    return rows
+
+
+def run_with_hooks(model: nn.Module, x: Tensor, modules: list[nn.Module], hook) -> None:
+    """One forward pass of ``model`` on ``x`` in eval mode without gradients, with ``hook`` as a
+    forward hook on each of ``modules``; the hooks are removed and the model's mode restored."""
+    handles = [m.register_forward_hook(hook) for m in modules]
     was_training = model.training
     model.eval()
     try:
@@ -82,4 +89,3 @@ def shape_trace(model: nn.Module, x: Tensor) -> list[TraceRow]:
         model.train(was_training)
         for handle in handles:
             handle.remove()
-    return rows
