@@ -10,6 +10,8 @@ Figure 3 side by side: (a) a plain dense stage, (b) fusion "csp", (c) fusion "fi
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,12 +159,16 @@ def _arrows(keys: list[str]) -> list[tuple[str, str]]:
 
 
 def draw_stage(kind: str, stage: int = 0, image_size: int = 224, ax: Axes | None = None,
-               title: str | None = None, legend: bool = True, **config: Any) -> Axes:
+               title: str | None = None, legend: bool = True, fontsize: float = 8.5,
+               brief: bool = False, **config: Any) -> Axes:
     """Draw one stage of ``kind`` (``"densenet"`` or ``"cspdensenet"``) from its plan rows.
 
     Every box shows channels and height x width read from ``channel_plan(kind, image_size,
     **config)``; orange boxes halve the spatial size. Returns the Axes (a new figure if ``ax``
-    is None). ``title`` defaults to the variant's name in the paper's Figure 3.
+    is None). ``title`` defaults to the variant's name in the paper's Figure 3; ``fontsize``
+    is the boxes' text size in points (the title and legend follow it); ``brief`` keeps only
+    the name of each box (before any ":" or "(") and its channels, not its height x width (for
+    small panels, where the full labels would not fit at a readable size).
     """
     if ax is not None and not isinstance(ax, Axes):
         raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
@@ -170,6 +176,10 @@ def draw_stage(kind: str, stage: int = 0, image_size: int = 224, ax: Axes | None
         raise TypeError(f"title must be a str or None, got {type(title).__name__}")
     if not isinstance(legend, bool):
         raise TypeError(f"legend must be True or False, got {legend!r}")
+    if not isinstance(brief, bool):
+        raise TypeError(f"brief must be True or False, got {brief!r}")
+    if isinstance(fontsize, bool) or not isinstance(fontsize, (int, float)) or not 4 <= fontsize <= 20:
+        raise ValueError(f"fontsize must be a number of points from 4 to 20, got {fontsize!r}")
     boxes, arrows = stage_boxes(kind, stage, image_size, **config)
     if ax is None:
         _, ax = plt.subplots(figsize=(6.8, 6.8), layout="constrained")
@@ -180,9 +190,13 @@ def draw_stage(kind: str, stage: int = 0, image_size: int = 224, ax: Axes | None
             boxstyle="round,pad=0.02,rounding_size=0.12", facecolor=FILL[b.fill],
             edgecolor=DOWNSAMPLE_EDGE if b.downsamples else "#555555",
             linewidth=2.0 if b.downsamples else 0.8, gid=b.key))
-        ax.text(b.x, b.y + 0.17, b.lines[0], ha="center", va="center", fontsize=8.5,
+        name, sizes = b.lines
+        if brief:
+            name, sizes = re.split(r":| \(", name)[0], sizes.split(" · ")[0]
+        ax.text(b.x, b.y + 0.17, name, ha="center", va="center", fontsize=fontsize,
                 fontweight="bold", gid=b.key)
-        ax.text(b.x, b.y - 0.2, b.lines[1], ha="center", va="center", fontsize=8.5, gid=b.key)
+        ax.text(b.x, b.y - 0.2, sizes, ha="center", va="center", fontsize=fontsize,
+                gid=b.key)
     for start, end in arrows:
         a, b = by_key[start], by_key[end]
         x = b.x if a.width > b.width else a.x  # leave a wide box straight below the narrow one
@@ -190,14 +204,14 @@ def draw_stage(kind: str, stage: int = 0, image_size: int = 224, ax: Axes | None
                                      arrowstyle="-|>", mutation_scale=12, color="#333333",
                                      linewidth=1.0, shrinkA=1, shrinkB=1))
     variant = "densenet" if kind == "densenet" else check_config(kind, config)["fusion"]
-    ax.set_title(TITLES[variant] if title is None else title, fontsize=11)
+    ax.set_title(TITLES[variant] if title is None else title, fontsize=fontsize + 2.5)
     ax.set_xlim(-0.1, 10.1)
     ax.set_ylim(0.6, 9.95)
     ax.set_axis_off()
     if legend:  # only the kinds of box this stage has
         handles = [patch for fill, patch in LEGEND.items() if any(b.fill == fill for b in boxes)]
         ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=3,
-                  fontsize=8, frameon=False)
+                  fontsize=fontsize, frameon=False)
     return ax
 
 
@@ -220,11 +234,14 @@ def draw_fusion_variants(stage: int = 0, image_size: int = 224, **config: Any) -
                          "leave fusion out (use draw_stage for one)")
     dense_config = densenet_counterpart(**config)
     check_int("stage", stage, 0, len(dense_config["repeats"]) - 1)
-    fig, axes = plt.subplots(2, 2, figsize=(12.8, 13.0), layout="constrained")
-    draw_stage("densenet", stage, image_size, ax=axes[0, 0], legend=False, **dense_config)
+    # Text at 11.5 pt, and brief box names so they fit: the 12.8-inch grid is shrunk to the
+    # book's column, and its smallest text must still reach cspnet_lib.readable.MIN_TEXT_PX there.
+    fig, axes = plt.subplots(2, 2, figsize=(12.8, 13.6), layout="constrained")
+    text = dict(legend=False, fontsize=11.5, brief=True)
+    draw_stage("densenet", stage, image_size, ax=axes[0, 0], **text, **dense_config)
     for ax, fusion in zip(axes.flat[1:], ("csp", "first", "last")):
-        draw_stage("cspdensenet", stage, image_size, ax=ax, legend=False, fusion=fusion, **config)
-    fig.legend(handles=list(LEGEND.values()), loc="outside lower center", ncol=5, fontsize=10,
+        draw_stage("cspdensenet", stage, image_size, ax=ax, fusion=fusion, **text, **config)
+    fig.legend(handles=list(LEGEND.values()), loc="outside lower center", ncol=3, fontsize=11.5,
                frameon=False)
-    fig.suptitle(f"Stage {stage} of each variant, for a {_hw(image_size)} image", fontsize=13)
+    fig.suptitle(f"Stage {stage} of each variant, for a {_hw(image_size)} image", fontsize=15)
     return fig

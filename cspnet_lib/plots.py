@@ -95,7 +95,7 @@ def layer_costs(rows: Sequence[PlanRow]) -> Figure:
         for stage in sorted({r.stage for r in layers}):
             values = [getattr(r, field) for r in layers if r.stage == stage]
             ax.plot(range(start, start + len(values)), values, "o-", markersize=3,
-                    color=STAGE_COLORS[stage % len(STAGE_COLORS)], label=f"dense block {stage + 1}")
+                    color=STAGE_COLORS[stage % len(STAGE_COLORS)], label=f"dense block {stage}")
             start += len(values)
         ax.set_xlabel("bottleneck (counted through the network)")
         ax.set_ylabel(label)
@@ -104,7 +104,7 @@ def layer_costs(rows: Sequence[PlanRow]) -> Figure:
         ax.grid(alpha=0.3)
     axes[0].set_title("Parameters per bottleneck", fontsize=11)
     axes[1].set_title("FLOPs per bottleneck", fontsize=11)
-    axes[0].legend(fontsize=8.5, frameon=False)
+    axes[0].legend(fontsize=9, frameon=False)
     return fig
 
 
@@ -126,7 +126,9 @@ def similarity_heatmaps(matrices: Sequence[object], names: Sequence[str],
     """Cosine-similarity matrices in a grid, each cell labelled, colours from -1 (blue) to 1 (red).
 
     ``matrices``: (P, P) tensors or arrays, all with the same paths ``names``; ``titles``: one
-    per matrix; ``ncols``: panels per row (default: all in one row).
+    per matrix; ``ncols``: panels per row (default: all in one row). Up to 10 paths, every cell
+    shows its value to two decimals without the leading zero (``.42``, ``-.07``), so that it is
+    still readable when the figure is shrunk to the book's column.
     """
     if isinstance(matrices, (str, bytes)) or not isinstance(matrices, Sequence) or not matrices:
         raise TypeError("matrices must be a non-empty list of (P, P) tensors or arrays")
@@ -136,7 +138,7 @@ def similarity_heatmaps(matrices: Sequence[object], names: Sequence[str],
     ncols = len(arrays) if ncols is None else check_int("ncols", ncols, 1, len(arrays))
     nrows = -(-len(arrays) // ncols)
     p = len(names)
-    side = max(2.6, p * (0.4 if p <= 10 else 0.28) + 1.0)  # inches per panel, labels included
+    side = max(2.6, p * (0.4 if p <= 10 else 0.28) + 1.1)  # inches per panel, labels included
     fig = plt.figure(figsize=(side * ncols + 1.0, (side + 0.3) * nrows), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax in axes[len(arrays):]:
@@ -146,13 +148,19 @@ def similarity_heatmaps(matrices: Sequence[object], names: Sequence[str],
         if p <= 10:
             for i in range(p):
                 for j in range(p):
-                    ax.text(j, i, f"{array[i, j]:.2f}", ha="center", va="center", fontsize=7.5,
-                            color="white" if abs(array[i, j]) > 0.6 else "black")
-        ax.set_xticks(range(p), [_short(n) for n in names], rotation=90, fontsize=8)
-        ax.set_yticks(range(p), [_short(n) for n in names], fontsize=8)
+                    ax.text(j, i, _two_decimals(array[i, j]), ha="center", va="center",
+                            fontsize=9, color="white" if abs(array[i, j]) > 0.6 else "black")
+        ax.set_xticks(range(p), [_short(n) for n in names], rotation=90, fontsize=9)
+        ax.set_yticks(range(p), [_short(n) for n in names], fontsize=9)
         ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=list(axes), shrink=0.8 if nrows == 1 else 0.6, label="cosine similarity")
     return fig
+
+
+def _two_decimals(value: float) -> str:
+    """``0.4213 -> ".42"``, ``-0.071 -> "-.07"``; a value that rounds to zero is ``".00"``, never
+    ``"-.00"`` (adding 0.0 turns the -0.0 that round() can give into 0.0)."""
+    return f"{round(float(value), 2) + 0.0:.2f}".replace("0.", ".", 1)
 
 
 def _short(name: str) -> str:
@@ -225,7 +233,7 @@ def split_cost(ratios: Sequence[float], csp: Mapping[str, Sequence[float]],
         ax.set_ylim(bottom=0)
         ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 3))
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8.5, frameon=False, loc="lower right")
+        ax.legend(fontsize=9, frameon=False, loc="lower right")
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
@@ -259,4 +267,92 @@ def split_picture(channel_counts: Sequence[int], split_ratio: float = 0.5) -> Fi
               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8.5, frameon=False)
     ax.set_title(f"split_channels with split_ratio = {split_ratio}: channel index, coloured by part",
                  fontsize=10)
+    return fig
+
+
+def channel_trace(rows: Sequence[PlanRow]) -> Figure:
+    """The channel count along a CSPDenseNet's forward pass, one colour per stage.
+
+    Solid: the dense path (part 2, every bottleneck, the first transition), then the
+    concatenation and the second transition; dashed: part 1 waiting beside the block. Read from
+    the ``"cspdensenet"`` rows of ``channel_plan``.
+    """
+    rows = _check_rows(rows)
+    if not any(r.step == "part2" for r in rows):
+        raise ValueError("rows must come from channel_plan('cspdensenet', ...): they have no part2 step")
+    fig = plt.figure(figsize=(8.0, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    start = 0
+    for stage in sorted({r.stage for r in rows if r.step == "part2"}):
+        steps = [r for r in rows if r.stage == stage]
+        dense = [r.channels for r in steps if r.step in ("part2", "bottleneck", "first_transition")]
+        after = [r.channels for r in steps if r.step in ("concat", "second_transition")]
+        end = start + len(dense)
+        color = STAGE_COLORS[stage % len(STAGE_COLORS)]
+        ax.plot(range(start, end), dense, marker=".", color=color,
+                label=f"stage {stage}, {steps[0].size}x{steps[0].size}")
+        ax.plot([start, end], [steps[0].channels] * 2, "--", color=color)   # part 1
+        ax.plot(range(end - 1, end + len(after)), dense[-1:] + after, marker="o", color=color)
+        start = end + len(after)
+    ax.set_xlabel("step along the forward pass (bottlenecks, transitions, concatenations)")
+    ax.set_ylabel("channels")
+    ax.set_title("Channels through CSPDenseNet: solid = dense path, dashed = part 1", fontsize=11)
+    ax.legend(loc="upper left", fontsize=9.5)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def fusion_comparison(cost_changes: Mapping[str, Mapping[str, float]],
+                      similarity: Mapping[str, Mapping[str, Sequence[float]]],
+                      paper: tuple[str, float] | None = None) -> Figure:
+    """Chapter 3's chart: what each fusion variant costs (left) and how alike its paths are (right).
+
+    ``cost_changes`` maps a variant's name to its percent change of each cost against the plain
+    dense stage, e.g. ``{"(b) CSP": {"FLOPs": -12.0, ...}}``; ``similarity`` maps every variant's
+    name to one list of per-seed mean cosines per measure, e.g. ``{"all paths": [...]}`` (the dot
+    is the mean, the bar spans the seeds); ``paper`` optionally marks one published change as a
+    star: ``(variant name, percent)``.
+    """
+    if not isinstance(cost_changes, Mapping) or not cost_changes:
+        raise TypeError("cost_changes must be a non-empty dict: variant -> {cost: percent change}")
+    if not isinstance(similarity, Mapping) or not similarity:
+        raise TypeError("similarity must be a non-empty dict: variant -> {measure: per-seed values}")
+    costs = list(next(iter(cost_changes.values())))
+    measures = list(next(iter(similarity.values())))
+    if any(list(c) != costs for c in cost_changes.values()) \
+            or any(list(m) != measures for m in similarity.values()):
+        raise ValueError("every variant must give the same costs and the same similarity measures")
+    if paper is not None and paper[0] not in cost_changes:
+        raise ValueError(f"paper names variant {paper[0]!r}, which is not in cost_changes: "
+                         f"{list(cost_changes)}")
+    fig = plt.figure(figsize=(7.6, 4.4), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[3, 2])
+    names, width = list(cost_changes), 0.8 / len(costs)
+    for i, cost in enumerate(costs):
+        xs = [j + (i - (len(costs) - 1) / 2) * width for j in range(len(names))]
+        bars = left.bar(xs, [cost_changes[n][cost] for n in names], width, label=cost)
+        left.bar_label(bars, fmt="%.1f", fontsize=9, padding=2)
+    if paper is not None:
+        left.plot([names.index(paper[0])], [paper[1]], marker="*", markersize=12, color="black",
+                  linestyle="none", label="paper: CSPPeleeNet,\ncomputation")
+    left.axhline(0, color="grey", linewidth=0.8)
+    left.set_xticks(range(len(names)), [n.replace(" ", "\n", 1) for n in names])
+    left.set_ylabel("change against (a), %")
+    left.set_title("Whole network, 224×224", fontsize=10)
+    left.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    variants = list(similarity)
+    for k, measure in enumerate(measures):
+        dx = (k - (len(measures) - 1) / 2) * 0.24
+        values = [np.asarray(similarity[v][measure], dtype=float) for v in variants]
+        means = np.array([v.mean() for v in values])
+        spread = [means - [v.min() for v in values], [v.max() for v in values] - means]
+        right.errorbar([x + dx for x in range(len(variants))], means, yerr=spread, fmt="o",
+                       capsize=3, markersize=4, label=measure)
+    right.axhline(0, color="grey", linewidth=0.8)
+    right.set_ylim(-1, 1)
+    right.set_xlim(-0.5, len(variants) - 0.5)
+    right.set_xticks(range(len(variants)), [v.split(" ")[0] for v in variants])
+    right.set_ylabel("mean cosine between paths")
+    right.set_title("Gradient similarity, stage 0,\ntrained on digits", fontsize=10)
+    right.legend(fontsize=9, loc="lower center")
     return fig

@@ -13,7 +13,6 @@ The book's floor is ``MIN_TEXT_PX`` at the desktop column (``COLUMN_PX``, the co
 from __future__ import annotations
 
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 
 COLUMN_PX = 757      # the chapter column of sphinx-book-theme at a 1366 px wide window
 MIN_TEXT_PX = 9.0    # the smallest text a reader should have to read on the page
@@ -28,16 +27,31 @@ def png_width_px(fig: Figure) -> float:
 
 
 def text_sizes_px(fig: Figure, column_px: float = COLUMN_PX) -> list[tuple[float, str]]:
-    """(size on the page in px, text) of every visible, non-empty text of ``fig``, smallest first."""
+    """(size on the page in px, text) of every text the figure draws, smallest first.
+
+    Only what is drawn counts: the figure is rendered once and every call to the renderer's
+    ``draw_text`` is recorded (the tick labels of a hidden axis, for example, are never drawn).
+    """
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    if not column_px > 0:
+    if isinstance(column_px, bool) or not isinstance(column_px, (int, float)) or not column_px > 0:
         raise ValueError(f"column_px must be a positive width in pixels, got {column_px!r}")
     shrink = min(1.0, column_px / png_width_px(fig))
-    sizes = [(float(t.get_fontsize() * fig.dpi / 72 * shrink), t.get_text())
-             for t in fig.findobj(Text)
-             if t.get_visible() and t.get_text().strip()]
-    return sorted(sizes)
+    renderer = fig.canvas.get_renderer()
+    drawn: list[tuple[float, str]] = []
+    draw_text = renderer.draw_text
+
+    def record(gc, x, y, text, prop, *args, **kwargs):  # the renderer's own signature
+        if text.strip():
+            drawn.append((prop.get_size_in_points() * fig.dpi / 72 * shrink, text))
+        return draw_text(gc, x, y, text, prop, *args, **kwargs)
+
+    renderer.draw_text = record
+    try:
+        fig.draw(renderer)
+    finally:
+        del renderer.draw_text   # back to the class's method
+    return sorted(drawn)
 
 
 def smallest_text_px(fig: Figure, column_px: float = COLUMN_PX) -> float:

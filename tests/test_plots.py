@@ -10,9 +10,14 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
+from cspnet_lib.readable import COLUMN_PX, MIN_TEXT_PX, png_width_px, text_sizes_px
+
 from cspnet_lib import channel_plan
+from cspnet_lib.diagrams import draw_fusion_variants, draw_stage
 from cspnet_lib.plots import (
     channel_growth,
+    channel_trace,
+    fusion_comparison,
     layer_costs,
     similarity_by_budget,
     similarity_heatmaps,
@@ -65,8 +70,13 @@ def test_similarity_heatmaps_one_panel_per_matrix_and_a_colorbar():
     fig = similarity_heatmaps([matrix, matrix.numpy()], names, ["init", "trained"])
     assert isinstance(fig, Figure)
     assert len(fig.axes) == 3  # two heatmaps and the colour bar
-    assert "0.25" in texts(fig) and "-0.50" in texts(fig)
+    assert ".25" in texts(fig) and "-.50" in texts(fig)
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["direct", "H1", "H2"]
+
+
+def test_similarity_heatmaps_never_show_minus_zero():
+    matrix = np.array([[1.0, -0.004], [-0.004, 1.0]])
+    assert sorted(texts(similarity_heatmaps([matrix], ["a", "b"], ["t"]))) == [".00", ".00", "1.00", "1.00"]
 
 
 def test_similarity_by_budget_draws_seeds_and_their_mean():
@@ -91,6 +101,80 @@ def test_split_picture_gives_part_1_the_extra_channel():
     assert len(fig.axes[0].patches) == 13
 
 
+def test_channel_trace_follows_the_plan():
+    rows = channel_plan("cspdensenet")
+    fig = channel_trace(rows)
+    solid = [line for line in fig.axes[0].lines if line.get_linestyle() == "-"]
+    stage0 = [r.channels for r in rows if r.stage == 0
+              and r.step in ("part2", "bottleneck", "first_transition")]
+    assert list(solid[0].get_ydata()) == stage0          # 32, 44, ..., 104, then 83
+    assert stage0[0] == 32 and stage0[-1] == 83
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()][0] == "stage 0, 56x56"
+
+
+COSTS = {"(b) CSP": {"FLOPs": -12.0, "CIO": -8.0}, "(c) first": {"FLOPs": -14.0, "CIO": -9.0}}
+SIMILARITY = {"(a) plain": {"all": [0.1, 0.3]}, "(b) CSP": {"all": [0.2, 0.2]}}
+
+
+def test_fusion_comparison_draws_every_change_and_the_spread_over_seeds():
+    fig = fusion_comparison(COSTS, SIMILARITY, paper=("(b) CSP", -13))
+    left, right = fig.axes
+    heights = sorted(round(p.get_height(), 6) for p in left.patches)
+    assert heights == [-14.0, -12.0, -9.0, -8.0]
+    star = [line for line in left.lines if line.get_marker() == "*"][0]
+    assert list(star.get_ydata()) == [-13]
+    means = right.lines[0].get_ydata()
+    assert list(means) == pytest.approx([0.2, 0.2])
+
+
+# --- readable on the page: every figure the book shows ------------------------------------------
+
+NAMES9 = ["bypass (part 1)", "direct"] + [f"bottleneck {i}" for i in range(1, 8)]
+MATRIX9 = np.clip(np.random.default_rng(0).normal(0, 0.3, (9, 9)), -1, 1)
+FIGURES = {   # each as the chapters call it, at the largest size they use
+    "channel_growth": lambda: channel_growth(channel_plan("densenet"), stage=0),
+    "layer_costs": lambda: layer_costs(channel_plan("densenet")),
+    "similarity_heatmaps, 2x2": lambda: similarity_heatmaps([MATRIX9] * 4, NAMES9, list("abcd"), ncols=2),
+    "similarity_heatmaps, one": lambda: similarity_heatmaps([MATRIX9], NAMES9, ["CSPDenseNet"]),
+    "similarity_by_budget": lambda: similarity_by_budget([0, 10, 43], {
+        "block 0, real loss": np.zeros((2, 3)), "control: block 1, random probe": np.ones((2, 3))}),
+    "split_cost": lambda: split_cost([0.25, 0.5], {"parameters": [1, 2], "FLOPs": [3, 4]},
+                                     {"parameters": 3, "FLOPs": 5}, title="stage 0"),
+    "split_picture": lambda: split_picture([6, 7]),
+    "channel_trace": lambda: channel_trace(channel_plan("cspdensenet")),
+    "fusion_comparison": lambda: fusion_comparison(COSTS, SIMILARITY, paper=("(b) CSP", -13)),
+    "draw_stage": lambda: draw_stage("cspdensenet", fusion="last").figure,
+    "draw_fusion_variants": lambda: draw_fusion_variants(stage=0),
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_figure_text_is_readable_in_the_book_column(name):
+    """No text below MIN_TEXT_PX once the PNG is shrunk to the chapter column (issue: readers
+    on every screen). The sizes come from the figure itself: font size x dpi x shrink."""
+    sizes = text_sizes_px(FIGURES[name]())
+    assert sizes, "the figure draws no text"
+    assert sizes[0][0] >= MIN_TEXT_PX, f"{sizes[0][1]!r} is {sizes[0][0]:.1f} px on the page"
+
+
+def test_text_size_follows_the_shrink_to_the_column():
+    fig = plt.figure(figsize=(2 * COLUMN_PX / 100, 2), dpi=100)   # about twice the column
+    fig.add_subplot().plot([0, 1])                                 # fills the width
+    fig.text(0.5, 0.5, "x", fontsize=72)
+    shrink = COLUMN_PX / png_width_px(fig)
+    assert 0.4 < shrink < 0.8   # the tight box trims some of the margins
+    sizes = dict((text, size) for size, text in text_sizes_px(fig))
+    assert sizes["x"] == pytest.approx(72 * 100 / 72 * shrink)     # 72 pt at 100 dpi = 100 px
+    assert sizes["0.0"] == pytest.approx(10 * 100 / 72 * shrink)   # a tick label, 10 pt
+
+
+def test_text_sizes_px_rejects_what_is_not_a_figure_or_a_width():
+    with pytest.raises(TypeError, match="fig must be a matplotlib Figure"):
+        text_sizes_px("figure")
+    with pytest.raises(ValueError, match="column_px must be a positive width"):
+        text_sizes_px(plt.figure(), column_px=0)
+
+
 @pytest.mark.parametrize("call,error,words", [
     (lambda: channel_growth("plan"), TypeError, "rows must be a non-empty list of PlanRow"),
     (lambda: channel_growth([]), TypeError, "rows must be a non-empty list of PlanRow"),
@@ -108,6 +192,10 @@ def test_split_picture_gives_part_1_the_extra_channel():
     (lambda: split_picture([6, 1]), ValueError, "channel_counts[1] must be an int between 2 and 64"),
     (lambda: split_picture([6.0]), TypeError, "channel_counts[0] must be an int"),
     (lambda: split_picture([6], split_ratio=0), ValueError, "split_ratio must satisfy 0 < value < 1"),
+    (lambda: channel_trace(channel_plan("densenet")), ValueError, "channel_plan('cspdensenet'"),
+    (lambda: fusion_comparison({}, SIMILARITY), TypeError, "cost_changes must be a non-empty dict"),
+    (lambda: fusion_comparison(COSTS, {"a": {"all": [1]}, "b": {"own": [1]}}), ValueError, "same similarity measures"),
+    (lambda: fusion_comparison(COSTS, SIMILARITY, paper=("(z)", -1)), ValueError, "paper names variant '(z)'"),
 ])
 def test_bad_input_gets_a_clear_error(call, error, words):
     plt.close("all")
