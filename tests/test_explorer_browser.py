@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -485,7 +486,7 @@ def check_contrast(browser, base: str, path: str, theme: str) -> None:
         page.evaluate(f"document.documentElement.dataset.theme = '{theme}'; document.documentElement.dataset.mode = '{theme}'")
         root = page.locator("div.cspnet-explorer").first
         behind = root.evaluate("r => getComputedStyle(document.body).backgroundColor")
-        dark = sum(int(v) for v in behind[behind.index("(") + 1:].split(",")[:3]) < 3 * 96
+        dark = sum(float(v) for v in re.findall(r"[\d.]+", behind)[:3]) < 3 * 96
         assert dark == (theme == "dark"), f"{path}: the page is not in {theme} mode ({behind})"
         low: list[str] = []
         checked = 0
