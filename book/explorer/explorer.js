@@ -230,8 +230,11 @@
    * touches the ticks.
    */
   function plot(view, width = 760) {
-    const W = Math.round(Math.min(Math.max(width, 280), 760)), H = W < 480 ? 260 : 300;
-    const right = 12, top = 14, bottom = 52;
+    const W = Math.round(Math.min(Math.max(width, 280), 760));
+    // Narrow, the legend gets its own two lines above the axes (inside them it would sit on the curves).
+    const legendAbove = W < 560;
+    const right = 12, top = legendAbove ? 48 : 14, bottom = 52;
+    const H = (W < 480 ? 260 : 300) + (legendAbove ? 34 : 0);
     const nStages = view.settings.repeats.length;
     const yMax = Math.max(...KINDS.flatMap((k) => view.curves[k].map((p) => p[1])));
     const ticks = niceTicks(yMax);
@@ -275,7 +278,7 @@
         series.append(dot);
       }
       svg.append(series);
-      const ly = top + 12 + 18 * i;
+      const ly = legendAbove ? 10 + 18 * i : top + 12 + 18 * i;
       const key = svgEl("g", { class: `cspx-series cspx-${name}` });
       key.append(svgEl("line", { x1: left + 12, x2: left + 36, y1: ly, y2: ly }));
       key.append(svgEl("circle", { cx: left + 24, cy: ly, r: 2.4 }));
