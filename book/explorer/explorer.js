@@ -7,7 +7,9 @@
  * plan.js, the line-by-line port of cspnet_lib/plan.py; this file only draws. It mirrors
  * cspnet_lib/widgets.py (same ranges, same table, same curves) so the book and the notebooks
  * show the same explorer. Optional: data-settings='{"stem_channels": 32}' sets other defaults.
- * No framework, no network.
+ * When the settings cannot be built, it shows the library's diagnosis (the same sentence as Python)
+ * and, instead of the library's advice (which names Python settings such as len(repeats)), the
+ * single slider moves that fix it; Reset stays beside the settings. No framework, no network.
  */
 (function () {
   "use strict";
