@@ -7,7 +7,9 @@
  * plan.js, the line-by-line port of cspnet_lib/plan.py; this file only draws. It mirrors
  * cspnet_lib/widgets.py (same ranges, same table, same curves) so the book and the notebooks
  * show the same explorer. Optional: data-settings='{"stem_channels": 32}' sets other defaults.
- * No framework, no network.
+ * When the settings cannot be built, it shows the library's diagnosis (the same sentence as Python)
+ * and, instead of the library's advice (which names Python settings such as len(repeats)), the
+ * single slider moves that fix it; Reset stays beside the settings. No framework, no network.
  */
 (function () {
   "use strict";
@@ -140,6 +142,60 @@
     return view;
   }
 
+  // ------------------------------------------------------------------ what the reader can do
+
+  // The sliders a hint may suggest, with the words the panel shows. (The number of stages and
+  // the stem are fixed in the explorer, so the library's "fewer stages (len(repeats))" or
+  // "raise stem_channels" cannot be offered here.)
+  const FIXES = [["image_size", "image size"], ["growth_rate", "growth rate k"],
+    ["compression", "compression"], ["channel_pooling", "channel pooling"], ["split_ratio", "split ratio"],
+    ...[0, 1, 2, 3].map((s) => [`repeats${s}`, `stage ${s}`])];
+
+  function sliderStep(name) {
+    return SLIDERS[name.startsWith("repeats") ? "repeats" : name][2];
+  }
+
+  /** The values a slider can take, as the settings hold them (fractions rounded as in Python). */
+  function sliderValues(name) {
+    const [low, high, step] = SLIDERS[name.startsWith("repeats") ? "repeats" : name];
+    const n = Math.round((high - low) / step);
+    return Array.from({ length: n + 1 }, (_, i) => Math.round((low + i * step) * 100) / 100);
+  }
+
+  /** Whether both networks build with these settings (the explorer shows both). */
+  function buildsBoth(settings) {
+    try {
+      return explorerView("cspdensenet", settings).error === null;
+    } catch (error) {
+      return false;
+    }
+  }
+
+  /**
+   * The single slider moves that make both networks buildable: for each slider, the reachable
+   * value nearest to the current one. [{name, label, value, direction: "raise" | "lower"}].
+   */
+  function fixes(settings) {
+    const out = [];
+    for (const [name, label] of FIXES) {
+      const stage = name.startsWith("repeats") ? Number(name.slice(7)) : null;
+      const now = stage === null ? settings[name] : settings.repeats[stage];
+      const moved = (v) => (stage === null ? { ...settings, [name]: v }
+        : { ...settings, repeats: settings.repeats.map((r, s) => (s === stage ? v : r)) });
+      const candidates = sliderValues(name).filter((v) => v !== now)
+        .sort((a, b) => Math.abs(a - now) - Math.abs(b - now) || b - a);
+      const value = candidates.find((v) => buildsBoth(moved(v)));
+      if (value !== undefined) out.push({ name, label, value, direction: value > now ? "raise" : "lower" });
+    }
+    return out;
+  }
+
+  /** The library's sentence without its own advice (which names Python settings): "x; hint" -> "x". */
+  function diagnosis(message) {
+    const cut = message.lastIndexOf("; ");
+    return cut < 0 ? message : message.slice(0, cut);
+  }
+
   // ------------------------------------------------------------------ drawing
 
   function el(tag, attrs = {}, children = []) {
@@ -169,13 +225,25 @@
     return ticks;
   }
 
-  /** The channel curves of both networks on one set of axes, as an SVG. */
-  function plot(view) {
-    const W = 760, H = 300, left = 56, right = 12, top = 14, bottom = 52;
+  /**
+   * The channel curves of both networks on one set of axes, as an SVG `width` CSS pixels wide.
+   * The SVG is drawn at the width it is shown at (not scaled down), so its text keeps its size
+   * on a phone; the left margin grows with the longest tick label, so "channels" never
+   * touches the ticks.
+   */
+  function plot(view, width = 760) {
+    const W = Math.round(Math.min(Math.max(width, 280), 760));
+    // Narrow, the legend gets its own two lines above the axes (inside them it would sit on the curves).
+    const legendAbove = W < 560;
+    const right = 12, top = legendAbove ? 48 : 14, bottom = 52;
+    const H = (W < 480 ? 260 : 300) + (legendAbove ? 34 : 0);
     const nStages = view.settings.repeats.length;
     const yMax = Math.max(...KINDS.flatMap((k) => view.curves[k].map((p) => p[1])));
     const ticks = niceTicks(yMax);
     const yTop = ticks[ticks.length - 1];
+    const digits = Math.max(...ticks.map((t) => String(t).length));
+    // axis label (12px, centred on x=14: it ends by x=21) + gap + ticks (~7.3px a digit) + 6px
+    const left = Math.ceil(21 + 8 + 7.3 * digits + 6);
     const x = (v) => left + ((v + 0.1) / (nStages + 0.15)) * (W - left - right);
     const y = (v) => top + (1 - v / yTop) * (H - top - bottom);
     const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, class: "cspx-plot", role: "img",
@@ -187,13 +255,16 @@
     for (let s = 1; s < nStages; s++) {
       svg.append(svgEl("line", { x1: x(s), x2: x(s), y1: top, y2: H - bottom, class: "cspx-boundary" }));
     }
-    const labels = [[0, "stem"], ...Array.from({ length: nStages }, (_, s) => [s + 0.5, `stage ${s}`])];
+    // "stem" sits left of "stage 0"'s label: drop it when the two would touch (a phone).
+    const labels = [...(x(0.5) - x(0) >= 48 ? [[0, "stem"]] : []),
+      ...Array.from({ length: nStages }, (_, s) => [s + 0.5, `stage ${s}`])];
     for (const [v, label] of labels) {
       svg.append(svgEl("text", { x: x(v), y: H - bottom + 18, class: "cspx-tick", "text-anchor": "middle" }, label));
     }
     svg.append(svgEl("line", { x1: left, x2: W - right, y1: H - bottom, y2: H - bottom, class: "cspx-axis" }));
     svg.append(svgEl("text", { x: (left + W - right) / 2, y: H - 8, class: "cspx-axis-label",
-      "text-anchor": "middle" }, "steps of the network (each stage stretched to the same width)"));
+      "text-anchor": "middle" }, W < 560 ? "steps (each stage stretched to one width)"
+      : "steps of the network (each stage stretched to the same width)"));
     svg.append(svgEl("text", { x: 14, y: (top + H - bottom) / 2, class: "cspx-axis-label",
       "text-anchor": "middle", transform: `rotate(-90 14 ${(top + H - bottom) / 2})` }, "channels"));
     const k = view.settings.growth_rate;
@@ -209,7 +280,7 @@
         series.append(dot);
       }
       svg.append(series);
-      const ly = top + 12 + 18 * i;
+      const ly = legendAbove ? 10 + 18 * i : top + 12 + 18 * i;
       const key = svgEl("g", { class: `cspx-series cspx-${name}` });
       key.append(svgEl("line", { x1: left + 12, x2: left + 36, y1: ly, y2: ly }));
       key.append(svgEl("circle", { cx: left + 24, cy: ly, r: 2.4 }));
@@ -220,7 +291,8 @@
   }
 
   function totalsTable(view) {
-    const head = el("tr", {}, ["", "parameters", "FLOPs (2 × MACs)"].map((h) => el("th", { text: h, scope: "col" })));
+    const head = el("tr", {}, [el("td"), el("th", { scope: "col", text: "parameters" }),
+      el("th", { scope: "col" }, ["FLOPs ", el("span", { class: "cspx-unit", text: "(2 × MACs)" })])]);
     const rows = KINDS.map((name) => el("tr", {}, [
       el("th", { scope: "row", class: `cspx-name-${name}`, text: NAMES[name] }),
       el("td", { "data-total": `${name}-params`, text: grouped(view.totals[name].params) }),
@@ -241,7 +313,14 @@
       const [step, channels] = stepLabel(e);
       const cells = [e.stage === null ? "" : String(e.stage), step, channels, `${e.size}×${e.size}`,
         compact(e.params), compact(e.flops)];
-      return el("tr", { class: e.count ? "cspx-bottlenecks" : "" }, cells.map((c) => el("td", { text: c })));
+      const row = el("tr", { class: e.count ? "cspx-bottlenecks" : "" }, cells.map((c) => el("td", { text: c })));
+      // In a narrow column "second_transition" may break after its underscore, "44 … 104" after "…".
+      row.cells[1].replaceChildren(...step.split("_").flatMap((part, i) => (i ? ["_", el("wbr"), part] : [part])));
+      if (e.count > 1) {
+        row.cells[2].replaceChildren(el("span", { class: "cspx-nobreak", text: `${e.channels} …` }), " ",
+          el("span", { class: "cspx-nobreak", text: String(e.last) }));
+      }
+      return row;
     });
     return el("table", { class: "cspx-plan" }, [
       el("caption", { text: `Every step of ${NAMES[view.kind]}` }),
@@ -284,6 +363,22 @@
     return el("label", { class: "cspx-control" }, [el("span", { class: "cspx-label", text: label }), input, output]);
   }
 
+  /** What the reader can do about an error, in the panel's own words: one slider move each. */
+  function hint(settings) {
+    const moves = fixes(settings);
+    const show = (f) => (Number.isInteger(sliderStep(f.name)) ? String(f.value) : f.value.toFixed(2));
+    if (!moves.length) {
+      return el("p", { class: "cspx-hint", text: "No single slider fixes this: press Reset to go back to the chapter's settings." });
+    }
+    const items = moves.map((f) => el("li", { "data-name": f.name, "data-value": String(f.value) },
+      f.name.startsWith("repeats")
+        ? [`${f.direction} `, el("strong", { text: f.label }), ` to ${show(f)} bottlenecks`]
+        : [`${f.direction} the `, el("strong", { text: f.label }), ` to ${show(f)}`]));
+    return el("div", { class: "cspx-hint" }, [
+      el("p", { text: moves.length === 1 ? "This move fixes it (or press Reset):" : "Any one of these moves fixes it (or press Reset):" }),
+      el("ul", {}, items)]);
+  }
+
   function setup(root) {
     let kind, start;
     try {
@@ -299,16 +394,21 @@
         el("legend", { text: title }),
         el("div", { class: "cspx-members" }, members.map(([name, label]) => control(name, label, start)))])));
     panel.addEventListener("submit", (e) => e.preventDefault());
+    // Reset belongs to the settings, and stays reachable whatever they are (also in the error state).
     const reset = el("button", { type: "button", class: "cspx-reset", text: "Reset" });
+    panel.append(el("div", { class: "cspx-actions" }, [reset]));
     const toggles = KINDS.map((name) => el("button", { type: "button", class: "cspx-toggle", "data-table": name,
       "aria-pressed": String(name === kind), text: NAMES[name] }));
-    const bar = el("div", { class: "cspx-bar" }, [el("span", { class: "cspx-bar-label", text: "Table:" }), ...toggles, reset]);
+    const bar = el("div", { class: "cspx-bar" }, [el("span", { class: "cspx-bar-label", text: "Table:" }), ...toggles]);
     const error = el("div", { class: "cspx-error", role: "alert", hidden: "" });
     const totals = el("div", { class: "cspx-totals", "aria-live": "polite" });
     const figure = el("div", { class: "cspx-figure" });
-    const table = el("div", { class: "cspx-table-wrap", tabindex: "0" });
+    const table = el("div", { class: "cspx-table-wrap", tabindex: "0", role: "region",
+      "aria-label": "Every step of the network, table" });
     root.replaceChildren(panel, error, totals, figure, bar, table);
     root.classList.add("cspx-ready");
+    let shown = null; // the view on screen, redrawn when the figure's width changes
+    const drawPlot = () => figure.replaceChildren(plot(shown, figure.clientWidth || 760));
 
     const inputs = () => Array.from(panel.querySelectorAll("input, select"));
     function settings() {
@@ -326,18 +426,28 @@
         const output = input.parentElement.querySelector("output");
         if (output) output.textContent = input.step.includes(".") ? Number(input.value).toFixed(2) : input.value;
       }
-      const view = explorerView(kind, settings());
+      const chosen = settings();
+      const view = explorerView(kind, chosen);
       error.hidden = view.error === null;
       for (const part of [totals, figure, bar, table]) part.hidden = view.error !== null;
       if (view.error !== null) {
+        shown = null;
         error.replaceChildren(el("strong", { text: `${NAMES[view.errorKind]} cannot be built with these settings.` }),
-          el("br"), el("span", { class: "cspx-message", text: view.error }));
+          el("br"), el("span", { class: "cspx-message", text: diagnosis(view.error) }), hint(chosen));
         return;
       }
+      shown = view;
       totals.replaceChildren(totalsTable(view));
-      figure.replaceChildren(plot(view));
+      drawPlot();
       table.replaceChildren(planTable(view));
       for (const t of toggles) t.setAttribute("aria-pressed", String(t.dataset.table === kind));
+    }
+    if (window.ResizeObserver) {
+      let lastWidth = figure.clientWidth;
+      new ResizeObserver(() => {
+        if (shown && figure.clientWidth && figure.clientWidth !== lastWidth) drawPlot();
+        lastWidth = figure.clientWidth;
+      }).observe(figure);
     }
     panel.addEventListener("input", update);
     panel.addEventListener("change", update);
