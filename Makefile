@@ -102,10 +102,17 @@ THREADS  ?= 1
 # Order matters and nothing runs twice: (1) unit tests, (2) every notebook re-run and its
 # outputs compared, as another CPU would run them, (3) the book built with warnings as errors,
 # (4) the built pages checked.
+#
+# Steps (1) and (2) run on two pytest-xdist workers with one torch thread each: small networks
+# use two cores better as two processes than as two threads of one. `--dist loadfile` keeps each
+# notebook (and each test file) whole on one worker, so its cells run in order in one kernel.
+WORKERS ?= 2
+XDIST   := -n $(WORKERS) --dist loadfile
+
 .PHONY: test
 test: .venv assets chromium
-	$(PY) -m pytest tests -m "not book"
-	$(PORTABLE) $(NBVAL)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest tests -m "not book" $(XDIST)
+	$(PORTABLE) OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(NBVAL) $(XDIST)
 	$(MAKE) --no-print-directory book
 	CSPNET_BOOK_TESTS_STRICT=1 $(PY) -m pytest tests -m book
 
