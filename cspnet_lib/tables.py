@@ -41,7 +41,8 @@ class Table:
 
     def _repr_html_(self) -> str:
         cell_style = "padding: 2px 8px; vertical-align: top"
-        numeric = [all(_numeric(row[i]) for row in self.rows if str(row[i]).strip())
+        numeric = [all(_numeric(row[i]) for row in self.rows
+                       if _lines(row[i])[0].strip() not in ("", "-", "\u2014"))
                    for i in range(len(self.header))]
 
         def td(i: int, cell: Any) -> str:
