@@ -450,6 +450,10 @@ def _ratio(r: float | dict | None) -> str:
     return f"x{(r['median'] if isinstance(r, dict) else r):.2f}"
 
 
+def _ratio_sign(r: float | dict | None) -> str:
+    return "-" if r is None else "\u00d7" + _ratio(r)[1:]
+
+
 def table_rows(result: BenchResult) -> tuple[list[str], list[list[str]]]:
     """The table as header and rows of strings (timings in ms, median [min-max])."""
     batches = result.settings["batches"]
@@ -477,6 +481,54 @@ def table_rows(result: BenchResult) -> tuple[list[str], list[list[str]]]:
             line += [f"{mark}{r['train_step_bytes'] / 2**20:,.0f}", _ratio(r["train_step_bytes_ratio"])]
         body.append(line)
     return header, body
+
+
+def _times(r: dict[str, Any], b: int) -> tuple[str, str]:
+    t = {k: v * 1e3 for k, v in r[f"latency_b{b}"].items()}
+    return f"{t['median']:.1f}", f"({t['min']:.1f}\u2013{t['max']:.1f})"
+
+
+def _model_cell(r: dict[str, Any]) -> str | tuple[str, str]:
+    return r["name"] if r["baseline"] else (r["name"], "(baseline)")
+
+
+def tables_by_question(result: BenchResult) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The side-by-side table cut into narrow tables, one per question, for a page's column.
+
+    ``"counts"``: parameters, GFLOPs, CIO; ``"latency"``: median ms per batch size (min-max on a
+    second line), ratios to the baseline, the FLOPs ratio beside them, achieved GFLOP/s;
+    ``"memory"``: the training step's memory (only if it was measured). Each value is
+    ``(header, rows)``; a cell is a string or a tuple of lines. ``×`` is the ratio to the
+    model's baseline (the DenseNet of the same growth rate).
+    """
+    rows, batches = result.rows, result.settings["batches"]
+    tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    tables["counts"] = (
+        ["model", "parameters", "\u00d7", "GFLOPs", "\u00d7", "CIO (M)", "\u00d7"],
+        [[_model_cell(r), f"{r['params']:,}", _ratio_sign(r["params_ratio"]), f"{r['flops'] / 1e9:.3f}",
+          _ratio_sign(r["flops_ratio"]), f"{r['cio'] / 1e6:.2f}", _ratio_sign(r["cio_ratio"])]
+         for r in rows])
+    header = ["model"]
+    for b in batches:
+        header += [f"batch {b}: ms, median (min\u2013max)", "\u00d7"]
+    header += ["FLOPs \u00d7", f"GFLOP/s at batch {batches[-1]}"]
+    body = []
+    for r in rows:
+        line: list[Any] = [_model_cell(r)]
+        for b in batches:
+            line += [_times(r, b), _ratio_sign(r[f"latency_b{b}_ratio"])]
+        line += [_ratio_sign(r["flops_ratio"]), f"{r['gflops_per_s']:.1f}"]
+        body.append(line)
+    tables["latency"] = (header, body)
+    tb = result.settings.get("train_batch")
+    if tb and any(r["train_step_bytes"] is not None for r in rows):
+        body = []
+        for r in rows:
+            mark = "" if r["train_step_exact"] else "<="
+            body.append([_model_cell(r), f"{mark}{r['train_step_bytes'] / 2**20:,.0f}",
+                         _ratio_sign(r["train_step_bytes_ratio"])])
+        tables["memory"] = (["model", f"training step at batch {tb}, MB", "\u00d7"], body)
+    return tables
 
 
 def table_note(result: BenchResult) -> str:
@@ -523,7 +575,7 @@ def plot_bench(result: BenchResult):
     metrics += [(f"latency_b{b}", f"latency b{b}") for b in batches]
     if rows[0]["train_step_bytes_ratio"] is not None:
         metrics.append(("train_step_bytes", "train-step memory"))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(rows) + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(7.4, 4.6))  # fits the book's column at 100 dpi
     width = 0.8 / len(metrics)
     for i, (key, label) in enumerate(metrics):
         values, low, high = [], [], []
@@ -537,11 +589,13 @@ def plot_bench(result: BenchResult):
         ax.bar(xs, values, width, yerr=[low, high] if any(low + high) else None, label=label,
                capsize=2)
     ax.axhline(1.0, color="black", linewidth=0.8)
-    ax.set_xticks(range(len(rows)), [f"{r['name']}\nvs {r['baseline']}" for r in rows], fontsize=8)
+    ax.set_xticks(range(len(rows)), [f"{r['name']}\nvs {r['baseline']}" for r in rows],
+                  fontsize=9, rotation=0 if len(rows) <= 4 else 20)
     ax.set_ylabel("ratio to the baseline DenseNet")
     ax.set_title(f"Cost relative to DenseNet ({result.settings['image_size']}px, "
-                 f"threads={result.machine['threads']})")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+                 f"threads={result.machine['threads']})", fontsize=11)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3,
+              frameon=False)
     fig.tight_layout()
     return fig
 

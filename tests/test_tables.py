@@ -1,0 +1,42 @@
+"""tables.py: HTML tables that fit the page, with a plain-text twin for terminals and nbval."""
+
+import pytest
+
+from cspnet_lib.tables import Table, html_table
+
+
+def test_html_escapes_text_and_splits_tuple_cells_into_lines():
+    t = html_table(["model", "convolutions"], [["<b>", ("1x1 64->64", "3x3 64->64")]])
+    page = t._repr_html_()
+    assert "&lt;b&gt;" in page and "<b>" not in page
+    assert "1x1 64-&gt;64<br>3x3 64-&gt;64" in page
+
+
+def test_headers_wrap_cells_do_not_and_numbers_sit_right():
+    page = html_table(["name", "parameters"], [["a", "1,234"], ["b", "-5.0%"]])._repr_html_()
+    assert page.count("white-space: normal") == 2          # the two headers
+    assert page.count("white-space: nowrap") == 4          # the four cells
+    assert 'text-align: right; white-space: nowrap">1,234' in page
+    assert 'text-align: left; white-space: nowrap">a' in page
+
+
+def test_a_wide_table_scrolls_in_a_box_the_keyboard_reaches():
+    page = html_table(["a"], [["1"]], caption="Latency")._repr_html_()
+    assert 'role="region"' in page and 'tabindex="0"' in page and 'aria-label="Latency"' in page
+    assert "overflow-x: auto" in page
+
+
+def test_plain_text_twin_aligns_columns_and_joins_lines():
+    t = html_table(["model", "ms"], [["densenet121", ("78.2", "(68.1-84.5)")]], caption="c",
+                   note="n")
+    assert str(t).splitlines() == ["c", "model        ms", "-----------  ------------------",
+                                   "densenet121  78.2 / (68.1-84.5)", "n"]
+    assert repr(t) == str(t)
+
+
+def test_bad_tables_raise_value_error():
+    with pytest.raises(ValueError, match="row 1 has 1 cells, the header 2"):
+        html_table(["a", "b"], [["1", "2"], ["3"]])
+    with pytest.raises(ValueError, match="header"):
+        html_table([], [])
+    assert isinstance(html_table(["a"], []), Table)
