@@ -67,8 +67,8 @@ class CSPStage(nn.Module):
     def forward(self, x0: Tensor) -> Tensor:
         # "first" lacks part2_transition, "last" fusion_transition (identities)
         x0_part1, x0_part2 = self.split(x0)  # x0 = [x0', x0'']
-        x_k = self.block(x0_part2)           # [x0'', x1, ..., xk]
-        x_T = self.part2_transition(x_k)     # x_T = w_T * [x0'', x1, ..., xk]
+        x_dense = self.block(x0_part2)       # [x0'', x1, ..., xL]
+        x_T = self.part2_transition(x_dense)  # x_T = w_T * [x0'', x1, ..., xL]
         x_concat = self.concat(self.part1_path(x0_part1), x_T)  # [x0', x_T]
         return self.fusion_transition(x_concat)  # x_U = w_U * [x0', x_T]
 

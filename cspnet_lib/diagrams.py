@@ -116,7 +116,7 @@ def stage_boxes(kind: str, stage: int = 0, image_size: int = 224,
                 WIDTH["column"], "bypass"),
             Box("dense", (block_title, block), RIGHT, ROW_Y["upper"], WIDTH["column"], "block"),
         ]
-        fused, parts = dense, "[$x_0'$, $x_0''$, $x_1$, \u2026, $x_k$]"  # fusion "first"
+        fused, parts = dense, "[$x_0'$, $x_0''$, $x_1$, \u2026, $x_L$]"  # fusion "first"
         if "first_transition" in rows:  # fusion "csp" and "last": a transition on part 2 only
             fused, parts = rows["first_transition"], "[$x_0'$, $x_T$]"
             boxes.append(_transition("first_transition", " $x_T$", dense, fused, RIGHT,
