@@ -2,7 +2,10 @@
 
 In the book, ``glue(name, value)`` hands a computed number to the prose ({glue:text}`name`).
 myst-nb is a book-building dependency, not one of this library's, so in Colab it is absent:
-there the stand-in simply shows the value (unless ``display=False``), and the notebook runs.
+there the stand-in shows the value, and the notebook runs. With ``display=True`` it displays the
+value itself; with ``display=False`` (a number meant for the prose only) it prints one compact line
+``name = value``, so a reader can set their own run beside the book's number in the Colab
+edition's text.
 
 ``glue_values`` hands over many at once, so a chapter's hidden cell reads as one dictionary of
 named numbers instead of a run of ``glue(...)`` lines.
@@ -10,6 +13,7 @@ named numbers instead of a run of ``glue(...)`` lines.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, Mapping
 
 try:
@@ -17,11 +21,31 @@ try:
 except ImportError:  # Colab and other plain Jupyter installs
 
     def glue(name: str, variable: Any, display: bool = True) -> None:
-        """Show ``variable`` if ``display``; the book's prose is not built here, so ``name`` is unused."""
+        """Show ``variable`` if ``display``, else print ``name = value`` on one short line."""
         if display:
             from IPython.display import display as show
 
             show(variable)
+        else:
+            print(f"{name} = {compact(variable)}")
+
+
+def compact(value: Any, width: int = 80) -> str:
+    """``value`` on one line of at most ``width`` characters, as the stand-in ``glue`` prints it.
+
+    Markdown and other IPython display objects show their text (``Markdown("1 epoch")`` gives
+    ``1 epoch``), strings and numbers (numpy's too) as ``str`` shows them, anything else its
+    ``repr``. Runs of white space become one space.
+    """
+    data = getattr(value, "data", None)
+    if isinstance(value, (str, numbers.Number)):
+        text = str(value)
+    elif type(value).__module__.startswith("IPython") and isinstance(data, str):
+        text = data
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def glue_values(values: Mapping[str, Any]) -> None:
@@ -39,4 +63,4 @@ def glue_values(values: Mapping[str, Any]) -> None:
         glue(name, value, display=False)
 
 
-__all__ = ["glue", "glue_values"]
+__all__ = ["compact", "glue", "glue_values"]
