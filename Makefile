@@ -4,6 +4,7 @@
 #   make test    unit tests, notebooks (nbval), book build, rendered pages in headless Chromium
 #   make test-portable   the notebooks under nbval as another CPU runs them (THREADS=1 or 2)
 #   make notebooks       re-run the chapters and store their outputs (NB=... for some)
+#   make colab   regenerate the Colab editions colab/*.ipynb from notebooks/
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
 #   make clean   remove build outputs (make distclean also removes .venv and node_modules)
 
@@ -126,6 +127,13 @@ NB ?= $(wildcard notebooks/*.ipynb)
 .PHONY: notebooks
 notebooks: .venv
 	$(PY) scripts/run_notebooks.py $(NB)
+
+# The Colab edition of every chapter (no MyST markup, the book's numbers filled in), generated
+# from the committed notebooks and committed itself. tests/test_colab_edition.py fails while an
+# edition is out of date: run this after `make notebooks` or any edit of a chapter.
+.PHONY: colab
+colab: .venv
+	$(PY) scripts/colab_edition.py
 
 # ---------------------------------------------------------------- extras
 .PHONY: serve
