@@ -48,6 +48,8 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import torch
@@ -337,6 +339,22 @@ class BenchResult:
         d = json.loads(text)
         d["samples"] = {n: {int(b): t for b, t in s.items()} for n, s in d["samples"].items()}
         return cls(**d)
+
+
+SAVED_RUN = "06_bench_full.json"   # chapter 6's full run, shipped in cspnet_lib/saved/
+
+
+def saved_run(path: str | os.PathLike | None = None) -> BenchResult:
+    """A saved benchmark run: the one chapter 6 shows (shipped with the package, so a Colab
+    install has it too), or your own ``python -m cspnet_lib.bench --json PATH`` output."""
+    if path is None:
+        text = (resources.files("cspnet_lib") / "saved" / SAVED_RUN).read_text(encoding="utf-8")
+    else:
+        if not isinstance(path, (str, os.PathLike)) or not Path(path).is_file():
+            raise ValueError(f"path must name a JSON file written by `python -m cspnet_lib.bench "
+                             f"--json PATH`, got {path!r}")
+        text = Path(path).read_text(encoding="utf-8")
+    return BenchResult.from_json(text)
 
 
 def _resolve(models: Sequence[str | BenchModel]) -> list[BenchModel]:

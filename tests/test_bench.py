@@ -256,3 +256,19 @@ def test_saved_activation_bytes_counts_what_autograd_keeps():
     assert not model.training  # the mode is restored
     with pytest.raises(TypeError):
         saved_activation_bytes(model, "image")
+
+
+def test_saved_run_ships_with_the_package(tmp_path):
+    """Chapter 6's full run is package data, so a Colab install (pip, no repository) has it."""
+    from importlib import resources
+
+    from cspnet_lib.bench import SAVED_RUN, saved_run
+
+    assert (resources.files("cspnet_lib") / "saved" / SAVED_RUN).is_file()
+    run = saved_run()
+    assert run.settings["image_size"] == 224 and len(run.rows) == len(run.samples)
+    mine = tmp_path / "mine.json"
+    mine.write_text(run.to_json(), encoding="utf-8")
+    assert saved_run(mine) == run          # a reader's own --json output reads the same way
+    with pytest.raises(ValueError, match="path must name a JSON file"):
+        saved_run(tmp_path / "missing.json")
