@@ -11,6 +11,7 @@ without touching this file.
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import importlib.abc
 import json
@@ -297,3 +298,286 @@ def test_colab_setup_cell(notebook: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert len(targets) == 1, f"{notebook.name}: expected one git+ URL in {installs[0]!r}"
     url = re.sub(r"(@[\w./-]+)?(#.*)?$", "", targets[0].strip("'\"")).removesuffix(".git").rstrip("/")
     assert url == REPO_URL, f"{notebook.name}: installs from {url}, _config.yml says {REPO_URL}"
+
+
+# --------------------------------------------------------------------------- (d) every reader
+# Readers on a phone, on the keyboard, with a screen reader, in dark mode. One browser for the
+# session (the `browser` fixture), one reused page per viewport, each page opened once per
+# viewport: what several tests need from the desktop view is measured in one visit (`desktop`).
+
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # pinned in package.json
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+ALL_PAGES = PROSE_PAGES + CHAPTER_PAGES
+
+# After `load`: MathJax's typesetting changes widths, so measure after it.
+_SETTLE = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  await document.fonts.ready;
+}
+"""
+
+
+def _context(browser, viewport: dict, mode: str = "light"):
+    """A browser context whose pages start in `mode` (pydata-sphinx-theme reads localStorage)."""
+    touch = viewport["width"] < 600
+    ctx = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch, color_scheme=mode)
+    ctx.add_init_script(f"localStorage.setItem('mode', '{mode}');")
+    ctx.set_default_timeout(30_000)
+    return ctx
+
+
+def _open(page, url: str) -> None:
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url}: HTTP {response and response.status}"
+    page.evaluate(_SETTLE)
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_JS.is_file():
+        _missing("node_modules/axe-core is missing: `make assets` installs it (npm ci)")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+# axe-core on the page as it stands, all its default rules; critical and serious findings. The
+# code listings' token colours are thousands of <span>s a chapter from one Pygments theme, and
+# they doubled axe's time on a 2-core machine: past the first three listings of a page (which
+# hold every kind of token), each listing is flattened to its plain text first, so its text
+# colour and every other rule are still checked. Run last on a page: it changes the page.
+_AXE = """
+async () => {
+  document.querySelectorAll('.highlight pre').forEach((pre, i) => { if (i >= 3) pre.textContent = pre.textContent; });
+  const {violations} = await axe.run(document, {resultTypes: ['violations']});
+  return violations
+    .filter((v) => v.impact === 'critical' || v.impact === 'serious')
+    .map((v) => `${v.impact} ${v.id} (${v.nodes.length}): ` + v.nodes.slice(0, 3)
+      .map((n) => n.target.join(' ') + ' -- ' + (n.failureSummary || '').split('\\n')[1]).join('; '));
+}
+"""
+
+# Images, and tables/figures against the content column, measured at the desktop width.
+_MEASURE = r"""
+() => {
+  const article = document.querySelector('article.bd-article');
+  const pad = getComputedStyle(article);
+  const column = article.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight);
+  const images = Array.from(document.images).map((i) => ({
+    src: i.getAttribute('src') || '', alt: i.getAttribute('alt')}));
+  // The nearest ancestor inside the article that clips its content sideways.
+  const scroller = (el) => {
+    for (let a = el.parentElement; a && a !== article; a = a.parentElement) {
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return a;
+    }
+    return null;
+  };
+  const wide = [];
+  const items = [...article.querySelectorAll('table'),
+                 ...article.querySelectorAll('.cell_output img, figure img')];
+  for (const el of items) {
+    // A cell tagged full-width (sphinx-book-theme) may use the margin too: its column is wider.
+    const full = el.closest('.tag_full-width, .full-width');
+    const limit = full ? full.getBoundingClientRect().width : column;
+    const width = Math.max(el.getBoundingClientRect().width, el.scrollWidth);
+    if (width <= limit + 1) continue;
+    const what = `${el.tagName.toLowerCase()} ${Math.round(width)} px in a ${Math.round(limit)} px column`
+      + (el.closest('section') ? ` (section "${el.closest('section').id}")` : '');
+    const box = scroller(el);
+    const problems = [];
+    if (!box || !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) {
+      problems.push('cut off or overflowing the column, not in a scrolling region');
+    } else {
+      if (box.getBoundingClientRect().width > limit + 1) problems.push('its scrolling region is wider than the column');
+      if (box.tabIndex < 0) problems.push('its scrolling region cannot be reached by keyboard (no tabindex=0)');
+      if (!box.getAttribute('aria-label') && !box.getAttribute('aria-labelledby')) problems.push('its scrolling region has no name');
+      if (el.tagName === 'TABLE') {
+        // Scroll to the far right: the first column (the row names) must still be in view.
+        const before = box.scrollLeft;
+        box.scrollLeft = box.scrollWidth;
+        const edge = box.getBoundingClientRect().left;
+        const hidden = Array.from(el.rows).map((r) => r.cells[0]).filter(Boolean)
+          .filter((c) => c.getBoundingClientRect().left < edge - 1);
+        box.scrollLeft = before;
+        if (hidden.length) problems.push(`its first column scrolls out of view (${hidden.length} rows)`);
+      }
+    }
+    if (problems.length) wide.push(`${what}: ${problems.join('; ')}`);
+  }
+  return {images, wide};
+}
+"""
+
+
+@pytest.fixture(scope="session")
+def desktop(base_url: str, browser, axe_source: str):
+    """`desktop(path)`: axe findings, images and too-wide items of a page at 1366x900, light
+    mode. Each page is opened once per session, whichever tests ask."""
+    ctx = _context(browser, DESKTOP)
+    page = ctx.new_page()
+    cache: dict[str, dict] = {}
+
+    def audit(path: str) -> dict:
+        if path not in cache:
+            _open(page, base_url + path)
+            found = page.evaluate(_MEASURE)
+            page.add_script_tag(content=axe_source)
+            found["axe"] = page.evaluate(_AXE)
+            cache[path] = found
+        return cache[path]
+
+    audit.page = page  # type: ignore[attr-defined]  # for tests that drive the desktop view
+    yield audit
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def phone_page(browser):
+    """One page at 390x844 with touch. The drawers need neither maths nor figures: not loading
+    them keeps a busy 2-core machine free for the taps."""
+    ctx = _context(browser, PHONE)
+    ctx.route(re.compile(r"/(vendor/mathjax|_images)/"), lambda route: route.abort())
+    yield ctx.new_page()
+    ctx.close()
+
+
+def _dialog_state(page, dialog_id: str) -> dict:
+    return page.evaluate(
+        """(id) => { const d = document.getElementById(id);
+          return {open: !!(d && d.open),
+                  links: d ? Array.from(d.querySelectorAll('a[href]')).filter((a) => a.checkVisibility()).length : 0}; }""",
+        dialog_id,
+    )
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_phone_navigation_opens_and_closes_by_tap(path: str, base_url: str, phone_page) -> None:
+    """At 390x844 the chapter list (primary) and the page contents (secondary) open by a tap on
+    their buttons and close by a tap beside the drawer. Held: pydata-sphinx-theme 0.17's own
+    header put hidden copies of these buttons first in the page, and the scripts bound those."""
+    page = phone_page
+    # The theme binds its buttons on DOMContentLoaded.
+    response = page.goto(base_url + path, wait_until="domcontentloaded")
+    assert response is not None and response.ok, f"{path}: HTTP {response and response.status}"
+    w, h = PHONE["width"], PHONE["height"]
+    drawers = [(".bd-header-article .primary-toggle", "pst-primary-sidebar-modal", (w - 8, h // 2))]
+    has_sections = page.locator("article.bd-article section section").count() > 0
+    if page.locator(".bd-header-article .secondary-toggle").count():
+        drawers.append((".bd-header-article .secondary-toggle", "pst-secondary-sidebar-modal", (8, h // 2)))
+    else:
+        assert not has_sections, f"{path}: has sections but no page-contents button on a phone"
+    for button, dialog, beside in drawers:
+        page.locator(button).tap()
+        opened = _dialog_state(page, dialog)
+        assert opened["open"], f"{path}: tapping {button} did not open #{dialog}"
+        assert opened["links"] > 0, f"{path}: #{dialog} opened with no visible links"
+        page.touchscreen.tap(*beside)
+        page.wait_for_function("(id) => !document.getElementById(id).open", arg=dialog, timeout=5_000)
+
+
+@pytest.mark.book
+def test_desktop_sidebar_button_hides_and_shows_the_chapter_list(base_url: str, desktop) -> None:
+    """At 1366x900 the article header's button folds the chapter list away and back."""
+    page = desktop.page
+    page.goto(base_url + PROSE_PAGES[0], wait_until="domcontentloaded")  # buttons bound by then
+    shown = "() => getComputedStyle(document.getElementById('pst-primary-sidebar')).visibility === 'visible'"
+    assert page.evaluate(shown)
+    page.locator(".bd-header-article .primary-toggle").click()
+    page.wait_for_function(f"!({shown})()", timeout=5_000)
+    page.locator(".bd-header-article .primary-toggle").click()
+    page.wait_for_function(shown, timeout=5_000)
+    # No second, near-empty header strip with its own search box above the article.
+    assert page.locator("#pst-header .search-button-field").count() == 0
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_axe_finds_no_critical_or_serious_violations(path: str, desktop) -> None:
+    found = desktop(path)["axe"]
+    assert not found, f"{path} (light mode), axe-core:\n" + "\n".join(found)
+
+
+@pytest.mark.book
+def test_axe_in_dark_mode(base_url: str, browser, axe_source: str) -> None:
+    """Dark mode on the chapter with the most kinds of content (explorer, tables, maths, code)."""
+    path = next((p for p in CHAPTER_PAGES if Path(p).stem.startswith("05_")), (CHAPTER_PAGES or PROSE_PAGES)[0])
+    ctx = _context(browser, DESKTOP, "dark")
+    page = ctx.new_page()
+    try:
+        _open(page, base_url + path)
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        page.add_script_tag(content=axe_source)
+        found = page.evaluate(_AXE)
+    finally:
+        ctx.close()
+    assert not found, f"{path} (dark mode), axe-core:\n" + "\n".join(found)
+
+
+_NOT_A_DESCRIPTION = re.compile(
+    r"""(?ix) ^\s*$                                               # empty
+    | \.(png|jpe?g|gif|svg|webp)\b                              # a file name
+    | ^(\.{0,2}/|_images/)                                        # a path
+    | ^(image|figure|plot|picture|graph|chart|output)\s*\d*$     # a placeholder
+    """
+)
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_images_have_meaningful_alt_text(path: str, desktop) -> None:
+    """Every <img> says what it shows: not empty, not its file name or path, not "image"."""
+    bad = [
+        f"{img['src']}: alt={img['alt']!r}"
+        for img in desktop(path)["images"]
+        if img["alt"] is None or _NOT_A_DESCRIPTION.search(img["alt"])
+    ]
+    assert not bad, f"{path}: images without a meaningful alt text:\n" + "\n".join(bad)
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_tables_and_figures_fit_the_column(path: str, desktop) -> None:
+    """At 1366x900 no table or figure is wider than the content column, unless it scrolls on
+    purpose: in a region of its own that the keyboard can reach, first column kept in view."""
+    wide = desktop(path)["wide"]
+    assert not wide, f"{path}: wider than the column:\n" + "\n".join(wide)
+
+
+# --------------------------------------------------------------------------- (e) no browser needed
+
+
+@pytest.mark.book
+def test_every_page_has_a_favicon(built_html: Path) -> None:
+    missing = []
+    for page in sorted(built_html.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        if page.parent.name == "_static" or 'http-equiv="Refresh"' in text:
+            continue  # theme template snippets; the one-line redirect index.html
+        m = re.search(r'<link rel="(?:shortcut )?icon"[^>]*href="([^"]+)"', text)
+        if not m or not (page.parent / m.group(1)).is_file():
+            missing.append(page.relative_to(built_html).as_posix())
+    assert not missing, f"pages without a favicon (the browser asks for /favicon.ico: 404): {missing}"
+
+
+@pytest.mark.book
+def test_bibliography_labels_read_like_the_citations(built_html: Path) -> None:
+    """A citation "Wang et al., 2020" links to the entry labelled "Wang et al., 2020"."""
+    refs = built_html / "book" / "references.html"
+    text = refs.read_text(encoding="utf-8")
+    labels = dict(re.findall(
+        r'<div class="citation" id="([^"]+)"[^>]*>\s*<span class="label"><span class="fn-bracket">\[</span>'
+        r"(.*?)<span", text))
+    assert labels, "no bibliography entries on book/references.html"
+    strip = lambda s: html.unescape(re.sub(r"<[^>]+>", "", s)).strip()  # noqa: E731
+    mismatches, cited = [], 0
+    for page in sorted(built_html.rglob("*.html")):
+        for anchor, shown in re.findall(
+            r'<a class="reference internal" href="[^"]*references\.html#([^"]+)"[^>]*>(.*?)</a>',
+            page.read_text(encoding="utf-8"), flags=re.S):
+            if anchor in labels:
+                cited += 1
+                if strip(shown) != strip(labels[anchor]):
+                    mismatches.append(f"{page.relative_to(built_html)}: cites {strip(shown)!r}, list says {labels[anchor]!r}")
+    assert cited, "no citations found in the pages"
+    assert not mismatches, "\n".join(dict.fromkeys(mismatches))
