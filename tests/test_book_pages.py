@@ -220,7 +220,8 @@ def test_page_in_chromium(path: str, base_url: str, browser) -> None:
         assert not report["rawMath"], f"{path}: raw TeX left on the page: {report['rawMath']}"
     if path.startswith("notebooks/"):
         repo = REPO_URL.removeprefix("https://github.com/")
-        expected = f"{COLAB_URL}/github/{repo}/blob/{BRANCH}/{Path(path).with_suffix('.ipynb')}"
+        # the Colab edition of the chapter (scripts/colab_edition.py, book/_ext/colab_launch.py)
+        expected = f"{COLAB_URL}/github/{repo}/blob/{BRANCH}/colab/{Path(path).stem}.ipynb"
         assert expected in colab_links, f"{path}: no Colab launch link {expected} (found {colab_links})"
 
 
