@@ -10,32 +10,21 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
+from test_notebook_outputs import NOTEBOOKS, code_cells, source
+from test_notebook_outputs import load as cells
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [nb.stem for nb in NOTEBOOKS]
 GOALS = "## Learning goals\n\nAfter this chapter you can\n\n- "
 DRAWS_BY_HAND = re.compile(r"\bplt\.(subplots|figure|plot|bar|barh|scatter|imshow)\(|\bfig\.add_subplot\(")
 
 
-def cells(notebook: Path) -> list[dict]:
-    return json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-
-
-def source(cell: dict) -> str:
-    src = cell["source"]
-    return "".join(src) if isinstance(src, list) else src
-
-
 def figure_cells(notebook: Path) -> list[tuple[int, dict]]:
     """(code-cell number as nbval counts them, cell) of every code cell that shows an image."""
-    code = [c for c in cells(notebook) if c["cell_type"] == "code"]
-    return [(i, c) for i, c in enumerate(code)
+    return [(i, c) for i, c in enumerate(code_cells(notebook))
             if any(k.startswith("image/") for o in c.get("outputs", []) for k in o.get("data", {}))]
 
 
