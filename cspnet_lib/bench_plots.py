@@ -49,9 +49,11 @@ def flops_breakdown_bars(breakdown: Mapping[str, Mapping[str, float]],
 
 
 def split_ratio_curves(ratios: Sequence[float],
-                       curves: Mapping[str, Mapping[str, Sequence[float]]]) -> Figure:
-    """One panel per entry of ``curves`` (``{title: {label: [ratio to the DenseNet per split
-    ratio]}}``), the split ratio on the x axis and a line at 1 (as costly as the DenseNet)."""
+                       curves: Mapping[str, Mapping[str, Sequence[float]]],
+                       xlabel: str = "split ratio") -> Figure:
+    """One panel per entry of ``curves`` (``{title: {label: [ratio to the DenseNet per value
+    of the x axis]}}``), ``ratios`` on the x axis (the split ratio, or another width such as
+    the channel pooling, named by ``xlabel``) and a line at 1 (as costly as the DenseNet)."""
     _check_mapping("curves", curves)
     fig, axes = plt.subplots(1, len(curves), figsize=(WIDTH_IN, 3.3), sharey=True, squeeze=False)
     for ax, (title, lines) in zip(axes[0], curves.items()):
@@ -60,7 +62,7 @@ def split_ratio_curves(ratios: Sequence[float],
                 raise ValueError(f"{title}/{label}: {len(values)} values for {len(ratios)} ratios")
             ax.plot(ratios, values, label=label)
         ax.axhline(1.0, color="black", linewidth=0.8)
-        ax.set_xlabel("split ratio")
+        ax.set_xlabel(xlabel)
         ax.set_title(title, fontsize=FONT_PT + 1)
     axes[0][0].set_ylabel("ratio to the DenseNet")
     axes[0][0].legend(fontsize=FONT_PT)

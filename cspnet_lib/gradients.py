@@ -230,6 +230,48 @@ def block_input(model: nn.Module, images: Tensor, block: int = 0) -> Tensor:
     return seen[0]
 
 
+def check_images_and_targets(images: object, targets: object) -> None:
+    """Raise unless ``images`` is a float (N, C, H, W) tensor and ``targets`` (N,) class indices."""
+    _check_images("images", images)
+    if not isinstance(targets, Tensor):
+        raise TypeError(f"targets must be a torch.Tensor of class indices, got {type(targets).__name__}")
+    if targets.dim() != 1 or targets.shape[0] != images.shape[0] or targets.is_floating_point():
+        raise ValueError(f"targets must be an integer tensor shaped ({images.shape[0]},), one class "
+                         f"per image; got shape {tuple(targets.shape)} and dtype {targets.dtype}")
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, images: Tensor) -> nn.Module:
+    """Set every batch norm's running statistics to the mean and variance of its input over
+    ``images``, and return ``model`` (in the mode it was in).
+
+    A freshly built network's running statistics are the defaults (mean 0, variance 1), so in
+    eval mode its batch norms leave their inputs unscaled: not the regime the network trains
+    in. One pass over ``images`` (N, C, H, W) in train mode, with the running average replaced
+    by the exact average over that pass, puts the network in the same regime at every point of
+    training. Measure a copy (``copy.deepcopy``) to leave a training run untouched.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _check_images("images", images)
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        raise ValueError("model has no batch norm layer to recalibrate")
+    momenta = [bn.momentum for bn in norms]
+    was_training = model.training
+    for bn in norms:
+        bn.reset_running_stats()
+        bn.momentum = None  # a cumulative average: one pass gives the exact statistics
+    model.train()
+    try:
+        model(images)
+    finally:
+        for bn, momentum in zip(norms, momenta):
+            bn.momentum = momentum
+        model.train(was_training)
+    return model
+
+
 def network_path_gradients(model: nn.Module, images: Tensor, targets: Tensor,
                            block: int = 0) -> PathGradients:
     """Split the gradient of the classification loss at the input of one dense block of ``model``.
@@ -241,12 +283,7 @@ def network_path_gradients(model: nn.Module, images: Tensor, targets: Tensor,
     class indices.
     """
     stage, dense = _stage_of(model, block)
-    _check_images("images", images)
-    if not isinstance(targets, Tensor):
-        raise TypeError(f"targets must be a torch.Tensor of class indices, got {type(targets).__name__}")
-    if targets.dim() != 1 or targets.shape[0] != images.shape[0] or targets.is_floating_point():
-        raise ValueError(f"targets must be an integer tensor shaped ({images.shape[0]},), one class "
-                         f"per image; got shape {tuple(targets.shape)} and dtype {targets.dtype}")
+    check_images_and_targets(images, targets)
     was_training = model.training
     model.eval()
     try:

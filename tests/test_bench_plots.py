@@ -110,3 +110,12 @@ def test_bench_tables_by_question_fit_in_few_columns():
     assert rows[0][0] == ("densenet121", "(baseline)")
     assert rows[1][1] == ("70.2", "(63.2\u201377.2)") and rows[1][2] == "\u00d70.90"
     assert tables["memory"][1][1][1] == "1,717"
+
+
+def test_split_ratio_curves_names_the_width_on_its_x_axis():
+    fig = split_ratio_curves([0.25, 0.5], {"growth 32": {"FLOPs": [0.8, 0.9]}},
+                             xlabel="channel pooling")
+    try:
+        assert fig.axes[0].get_xlabel() == "channel pooling"
+    finally:
+        plt.close(fig)
