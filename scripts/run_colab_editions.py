@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -32,6 +33,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PROBE_TAG = "run-colab-editions-probe"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython's tracebacks
 
 # Appended to every edition in memory: what the kernel ran with, as one JSON line.
 PROBE = """\
@@ -75,7 +77,7 @@ def run_edition(path: Path, timeout: int) -> Run:
         except CellTimeoutError as error:
             problems.append(f"a cell ran longer than {timeout} s: {str(error).splitlines()[0]}")
         except CellExecutionError as error:
-            problems.append("a cell raised:\n" + str(error)[-3000:])
+            problems.append("a cell raised:\n" + ANSI.sub("", str(error))[-3000:])
     seconds = time.perf_counter() - start
 
     printed = "".join(o.get("text", "") for o in probe.get("outputs", []) if o.get("name") == "stdout")
