@@ -5,6 +5,8 @@
 #   make test-portable   the notebooks under nbval as another CPU runs them (THREADS=1 or 2)
 #   make notebooks       re-run the chapters and store their outputs (NB=... for some)
 #   make colab   regenerate the Colab editions colab/*.ipynb from notebooks/
+#   make test-colab      the Colab editions run as Colab runs them: ipywidgets 7.7.1, the package
+#                        installed with `pip install .` into .venv-colab (about 10 min; not in `make test`)
 #   make serve   serve _build/html on http://127.0.0.1:$(PORT)
 #   make clean   remove build outputs (make distclean also removes .venv and node_modules)
 
@@ -135,6 +137,50 @@ notebooks: .venv
 colab: .venv
 	$(PY) scripts/colab_edition.py
 
+# ---------------------------------------------------------------- Colab
+# `make test-colab`: the Colab editions in an environment built like a Colab runtime, in
+# .venv-colab (git-ignored, about 1.5 GB). Not part of `make test`: building the environment takes
+# about two minutes and running the seven editions five more (ten on a busy machine), beyond
+# `make test`'s budget.
+# Run it after changing pyproject.toml's dependencies, cspnet_lib/widgets.py or a setup cell.
+#
+# tests/colab_runtime.txt pins what Colab ships (pip, ipywidgets 7.7.1, IPython 7, numpy, ...;
+# torch: the CPU wheel on disk). The package then goes in as the setup cell puts it in: its
+# `pip install -q "cspnet_lib @ URL"` with Colab's pip, this checkout for the URL (not
+# requirements.txt: no myst-nb, no jupyter-book). scripts/check_pins.py fails if that install
+# changed any pinned version, i.e. if a bound in pyproject.toml does not admit Colab's. Then (1) the explorer's tests run against ipywidgets 7.7.1,
+# and the stand-in glue's without myst-nb; (2) every colab/*.ipynb runs under nbclient, timed, in
+# an empty folder (scripts/run_colab_editions.py).
+COLAB_VENV    := .venv-colab
+COLAB_PY      := $(COLAB_VENV)/bin/python
+COLAB_PINS    := tests/colab_runtime.txt
+COLAB_TOOLS   := pytest==9.2.0 hypothesis==6.170.17 nbclient==0.11.0
+COLAB_STAMP   := $(COLAB_VENV)/.installed
+COLAB_TIMEOUT ?= 900
+# Quiets the debugger warning that ipykernel 6.17 prints at every kernel start.
+COLAB_ENV     := env -u PYTHONPATH OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 PYDEVD_DISABLE_FILE_VALIDATION=1
+
+$(COLAB_STAMP): $(COLAB_PINS)
+	rm -rf $(COLAB_VENV)
+	python3 -m venv $(COLAB_VENV)
+	$(COLAB_PY) -m pip install --quiet $$(grep -E '^pip==' $(COLAB_PINS))
+	$(COLAB_PY) -m pip install --quiet -r $(COLAB_PINS) $(COLAB_TOOLS)
+	touch $@
+
+.PHONY: test-colab
+test-colab: $(COLAB_STAMP)
+# Colab's versions again (a failed run may have left others), then the package as a fresh Colab
+# runtime gets it: uninstalled first (else pip keeps the last run's copy) and built anew (pip
+# caches a wheel built from a file:// URL, which would miss any later change).
+	$(COLAB_PY) -m pip install --quiet -r $(COLAB_PINS)
+	$(COLAB_PY) -m pip uninstall --quiet --yes cspnet_lib
+	$(COLAB_PY) -m pip install --quiet --no-cache-dir "cspnet_lib @ file://$(CURDIR)"  # the setup cell's command
+	rm -rf build
+	$(COLAB_PY) scripts/check_pins.py $(COLAB_PINS)
+	$(COLAB_ENV) $(COLAB_VENV)/bin/pytest -p no:cacheprovider tests/test_widgets.py tests/test_glue.py \
+	  -k "not myst_nbs_when_installed"
+	$(COLAB_ENV) $(COLAB_PY) scripts/run_colab_editions.py --timeout $(COLAB_TIMEOUT)
+
 # ---------------------------------------------------------------- extras
 .PHONY: serve
 serve: .venv
@@ -146,4 +192,4 @@ clean:
 	rm -rf _build $(VENDOR) .pytest_cache .hypothesis
 
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) $(COLAB_VENV) node_modules

@@ -11,6 +11,10 @@ Two layers, so the arithmetic can be tested without a browser or a kernel:
 The rendered book cannot run Python; there ``book/explorer/explorer.js`` draws the same explorer
 from ``book/explorer/plan.js``, a line-by-line port of ``plan.py`` that a test keeps identical.
 
+The widget code runs on ipywidgets 7.7 (what Colab ships and renders) and on 8: it uses only
+controls, traits and styles both versions have. In Colab, widgets 8 show nothing unless Colab's
+custom widget manager is on; ``channel_explorer`` turns it on there (``enable_colab_widgets``).
+
 >>> view = explorer_view("cspdensenet")
 >>> view["totals"]["cspdensenet"]["params"]
 1275642
@@ -19,6 +23,7 @@ from ``book/explorer/plan.js``, a line-by-line port of ``plan.py`` that a test k
 from __future__ import annotations
 
 import io
+import sys
 from typing import Any
 
 from .plan import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, PlanRow, channel_plan
@@ -253,6 +258,37 @@ def render_png(view: dict[str, Any], fig: Any) -> bytes:
     return buffer.getvalue()
 
 
+def needs_colab_widget_manager(widgets_version: str) -> bool:
+    """Whether Colab needs its custom widget manager to show widgets of this ipywidgets version.
+
+    Colab's own front end renders ipywidgets 7; from version 8 on the widgets' messages changed
+    and only the custom manager (``google.colab.output.enable_custom_widget_manager``) draws them.
+    """
+    major = widgets_version.split(".")[0]
+    if not major.isdigit():
+        raise ValueError(f"widgets_version must look like '7.7.1' or '8.1.9', got {widgets_version!r}")
+    return int(major) >= 8
+
+
+def enable_colab_widgets() -> bool:
+    """In Colab with ipywidgets 8 or later, turn on Colab's custom widget manager; elsewhere nothing.
+
+    Returns whether it was turned on. Safe to call again (Colab keeps one manager).
+    """
+    if "google.colab" not in sys.modules:  # imported only inside Colab
+        return False
+    import ipywidgets
+
+    if not needs_colab_widget_manager(ipywidgets.__version__):
+        return False
+    try:
+        from google.colab import output
+    except ImportError:  # a package named google.colab that is not Colab's
+        return False
+    output.enable_custom_widget_manager()
+    return True
+
+
 def channel_explorer(kind: str = "cspdensenet", **defaults: Any) -> Any:
     """Sliders for growth rate, compression, image size, channel pooling, split ratio, fusion and
     the four stages' repeats; every move redraws the plan table, the channel plot and the totals.
@@ -275,6 +311,7 @@ def channel_explorer(kind: str = "cspdensenet", **defaults: Any) -> Any:
             elif check_fraction(name, value) < low or value > high:
                 raise ValueError(f"{name} must lie between {low} and {high} in channel_explorer, got {value}")
     fixed = {k: v for k, v in start.items() if k not in SLIDERS and k != "fusion"}
+    enable_colab_widgets()
 
     style, layout = {"description_width": "112px"}, w.Layout(width="310px")
 

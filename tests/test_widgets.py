@@ -9,13 +9,18 @@ from __future__ import annotations
 import html
 import itertools
 import re
+import sys
+import types
+import warnings
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cspnet_lib.plan import channel_plan, count_flops, count_params
-from cspnet_lib.widgets import SLIDERS, channel_explorer, explorer_view
+from cspnet_lib.widgets import (SLIDERS, channel_explorer, enable_colab_widgets, explorer_view,
+                                needs_colab_widget_manager)
 
 CSP_ONLY = ("channel_pooling", "split_ratio", "fusion")
 
@@ -204,3 +209,66 @@ def test_widget_float_sliders_use_slider_values() -> None:
     explorer = channel_explorer(growth_rate=5)
     explorer.controls["channel_pooling"].value = 0.05 * 3
     assert f"{count_params('cspdensenet', growth_rate=5, channel_pooling=0.15):,}" in explorer.totals.value
+
+
+# ------------------------------------------------------------------ ipywidgets 7 (Colab) and 8
+# `make test-colab` runs this file again against ipywidgets 7.7.1, the version Colab ships.
+
+
+def widget_tree(widget) -> list:
+    """``widget`` and every widget inside it."""
+    return [widget, *itertools.chain.from_iterable(widget_tree(c) for c in getattr(widget, "children", ()))]
+
+
+def test_explorer_passes_only_arguments_its_ipywidgets_knows() -> None:
+    """An argument the installed ipywidgets lacks (say widgets 8's ``description_allow_html`` on 7)
+    is dropped with a traitlets warning, not an error: the control would silently lose it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        explorer = channel_explorer()
+        explorer.controls["split_ratio"].value = 0.75
+    widget_warnings = [f"{Path(w.filename).name}: {w.message}" for w in caught
+                       if {"ipywidgets", "traitlets", "cspnet_lib"} & set(Path(w.filename).parts)]
+    assert widget_warnings == []
+
+
+def test_explorer_styles_and_layouts_are_traits() -> None:
+    """Every style and layout setting is a trait that reaches the front end; an attribute the
+    installed version lacks would be set as a plain Python attribute and do nothing."""
+    for widget in widget_tree(channel_explorer()):
+        for part in (widget.layout, getattr(widget, "style", None)):
+            if part is not None:
+                plain = {k for k in vars(part) if not k.startswith("_")} - set(part.trait_names())
+                assert plain == set(), f"{type(widget).__name__}.{type(part).__name__}: {plain}"
+
+
+@pytest.fixture
+def fake_colab(monkeypatch):
+    """A stand-in for Colab's ``google.colab.output``: records enable_custom_widget_manager calls."""
+    calls: list[str] = []
+    modules = {name: types.ModuleType(name) for name in ("google", "google.colab", "google.colab.output")}
+    modules["google"].colab = modules["google.colab"]
+    modules["google.colab"].output = modules["google.colab.output"]
+    modules["google.colab.output"].enable_custom_widget_manager = lambda: calls.append("enabled")
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    return calls
+
+
+@pytest.mark.parametrize("version, enabled", [("7.7.1", False), ("8.1.9", True), ("9.0.0", True)])
+def test_colab_widget_manager_is_enabled_for_widgets_8(fake_colab, monkeypatch, version: str,
+                                                       enabled: bool) -> None:
+    import ipywidgets
+
+    monkeypatch.setattr(ipywidgets, "__version__", version)
+    assert enable_colab_widgets() is enabled
+    channel_explorer()
+    assert fake_colab == ["enabled"] * (2 * enabled)
+
+
+def test_colab_widget_manager_is_left_alone_outside_colab(monkeypatch) -> None:
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    assert enable_colab_widgets() is False
+    assert needs_colab_widget_manager("7.7.1") is False and needs_colab_widget_manager("8.0.0") is True
+    with pytest.raises(ValueError, match="widgets_version .* got 'seven'"):
+        needs_colab_widget_manager("seven")
