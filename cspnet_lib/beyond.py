@@ -69,26 +69,41 @@ class NetSpec:
 
 S = StageSpec
 SPECS: dict[str, NetSpec] = {spec.name: spec for spec in (
-    NetSpec("resnet50", "resnet", "bottleneck", 1, (3, 4, 6, 3),
-            (S(64, 256), S(128, 512), S(256, 1024), S(512, 2048))),
-    NetSpec("resnext50", "resnet", "bottleneck", 32, (3, 4, 6, 3),
-            (S(128, 256), S(256, 512), S(512, 1024), S(1024, 2048))),
-    NetSpec("darknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4),
-            (S(32, 64, 64), S(64, 128, 128), S(128, 256, 256), S(256, 512, 512),
-             S(512, 1024, 1024))),
-    # CSP versions: S(hidden, out, down, cross, main, fusion). In the CSPResNe(X)t cfgs the first
-    # block of stages 2-4 shrinks to the down conv ([1x1, 3x3/2], the 1x1 here being the fusion
-    # of the stage before) and the split; so 3, 3, 5, 2 blocks remain on part 2.
-    NetSpec("cspresnet50", "resnet", "bottleneck", 1, (3, 3, 5, 2),
-            (S(64, 128, None, 128, 64, 128), S(128, 256, 128, 256, 256, 256),
-             S(256, 512, 256, 512, 512, 512), S(512, 1024, 512, 1024, 1024, 1024))),
-    NetSpec("cspresnext50", "resnet", "bottleneck", 32, (3, 3, 5, 2),
-            (S(128, 128, None, 128, 64, 256), S(256, 256, 256, 256, 256, 512),
-             S(512, 512, 512, 512, 512, 1024), S(1024, 1024, 1024, 1024, 1024, 2048))),
-    NetSpec("cspdarknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4),
-            (S(32, 64, 64, 64, 64, 64), S(64, 64, 128, 64, 64, 128),
-             S(128, 128, 256, 128, 128, 256), S(256, 256, 512, 256, 256, 512),
-             S(512, 512, 1024, 512, 512, 1024))),
+    NetSpec("resnet50", "resnet", "bottleneck", 1, (3, 4, 6, 3), (
+        S(hidden=64, out=256),
+        S(hidden=128, out=512),
+        S(hidden=256, out=1024),
+        S(hidden=512, out=2048))),
+    NetSpec("resnext50", "resnet", "bottleneck", 32, (3, 4, 6, 3), (
+        S(hidden=128, out=256),
+        S(hidden=256, out=512),
+        S(hidden=512, out=1024),
+        S(hidden=1024, out=2048))),
+    NetSpec("darknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4), (
+        S(hidden=32, out=64, down=64),
+        S(hidden=64, out=128, down=128),
+        S(hidden=128, out=256, down=256),
+        S(hidden=256, out=512, down=512),
+        S(hidden=512, out=1024, down=1024))),
+    # CSP versions. In the CSPResNe(X)t cfgs the first block of stages 2-4 shrinks to the down
+    # conv ([1x1, 3x3/2], the 1x1 here being the fusion of the stage before) and the split; so
+    # 3, 3, 5, 2 blocks remain on part 2.
+    NetSpec("cspresnet50", "resnet", "bottleneck", 1, (3, 3, 5, 2), (
+        S(hidden=64, out=128, cross=128, main=64, fusion=128),
+        S(hidden=128, out=256, down=128, cross=256, main=256, fusion=256),
+        S(hidden=256, out=512, down=256, cross=512, main=512, fusion=512),
+        S(hidden=512, out=1024, down=512, cross=1024, main=1024, fusion=1024))),
+    NetSpec("cspresnext50", "resnet", "bottleneck", 32, (3, 3, 5, 2), (
+        S(hidden=128, out=128, cross=128, main=64, fusion=256),
+        S(hidden=256, out=256, down=256, cross=256, main=256, fusion=512),
+        S(hidden=512, out=512, down=512, cross=512, main=512, fusion=1024),
+        S(hidden=1024, out=1024, down=1024, cross=1024, main=1024, fusion=2048))),
+    NetSpec("cspdarknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4), (
+        S(hidden=32, out=64, down=64, cross=64, main=64, fusion=64),
+        S(hidden=64, out=64, down=128, cross=64, main=64, fusion=128),
+        S(hidden=128, out=128, down=256, cross=128, main=128, fusion=256),
+        S(hidden=256, out=256, down=512, cross=256, main=256, fusion=512),
+        S(hidden=512, out=512, down=1024, cross=512, main=512, fusion=1024))),
 )}
 del S
 
