@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, make_config
-from .settings import check_fits, check_int
+from .settings import FUSIONS, STEMS, check_fits, check_int  # noqa: F401 (FUSIONS, STEMS: old path)
 
 @dataclass(frozen=True)
 class PlanRow:

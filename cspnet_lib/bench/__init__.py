@@ -13,7 +13,7 @@ The package, one job per module:
 Run ``python -m cspnet_lib.bench --help`` for the options.
 """
 
-from ..instruments import saved_activation_bytes, time_by_layer
+from ..measure.instruments import saved_activation_bytes, time_by_layer
 from .cli import main
 from .memory import train_step_memory, train_step_memory_here
 from .models import DEFAULT_MODELS, MODELS, BenchModel, resolve_models

@@ -22,8 +22,8 @@ class BenchModel:
 
     def build(self) -> nn.Module:
         """The model, built from the plan (random weights; timings do not depend on them)."""
-        from ..cspdensenet import CSPDenseNet
-        from ..densenet import DenseNet
+        from ..models.cspdensenet import CSPDenseNet
+        from ..models.densenet import DenseNet
 
         return DenseNet(**self.config) if self.kind == "densenet" else CSPDenseNet(**self.config)
 

@@ -10,8 +10,8 @@ from torch import Tensor, nn
 
 from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
 from .inputs import check_batch, check_images, plan_feature_maps
-from .config import DenseNetConfig
-from .plan import channel_plan, check_model_fits, min_image_size, plan_by_stage
+from ..config import DenseNetConfig
+from ..plan import channel_plan, check_model_fits, min_image_size, plan_by_stage
 
 
 class DenseNet(nn.Module):

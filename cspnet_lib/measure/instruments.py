@@ -13,7 +13,7 @@ import time
 import torch
 from torch import Tensor, nn
 
-from .settings import check_int
+from ..settings import check_int
 
 
 def saved_activation_bytes(model: nn.Module, x: Tensor) -> int:

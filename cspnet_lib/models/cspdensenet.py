@@ -10,8 +10,8 @@ from torch import Tensor, nn
 from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
 from .inputs import check_batch, check_images, plan_feature_maps
 from .csp_stage import CSPStage
-from .config import CSPDenseNetConfig
-from .plan import channel_plan, check_model_fits, head_channels, min_image_size, plan_by_stage
+from ..config import CSPDENSENET_DEFAULTS, CSPDenseNetConfig  # noqa: F401 (DEFAULTS: old path)
+from ..plan import channel_plan, check_model_fits, head_channels, min_image_size, plan_by_stage
 
 
 class CSPDenseNet(nn.Module):

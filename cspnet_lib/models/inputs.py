@@ -16,9 +16,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .config import CSPDenseNetConfig, DenseNetConfig
-from .plan import channel_plan
-from .settings import check_fits, memory_size
+from ..config import CSPDenseNetConfig, DenseNetConfig
+from ..plan import channel_plan
+from ..settings import check_fits, memory_size
 
 
 def check_images(x: Any, in_channels: int, min_size: int, dtype: torch.dtype) -> None:

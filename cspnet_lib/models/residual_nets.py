@@ -28,7 +28,7 @@ from .blocks import init_weights, trace_as
 from .inputs import check_batch, check_images, strided_feature_maps
 from .csp_stage import CSPStage
 from .residual import ConvBNAct, DarknetResidual, ResidualBottleneck
-from .settings import FUSIONS, check_choice, check_int, check_repeats
+from ..settings import FUSIONS, check_choice, check_int, check_repeats
 
 
 @dataclass(frozen=True)
@@ -275,69 +275,3 @@ def cspdarknet53(*, num_classes: int = 1000, in_channels: int = 3,
     """CSPDarknet-53 (YOLOv4's backbone) as cfg/csdarknet53.cfg builds it."""
     return build("cspdarknet53", num_classes=num_classes, in_channels=in_channels,
                  repeats=repeats, fusion=fusion)
-
-
-def count_conv_weights(model: nn.Module) -> int:
-    """Bare convolution weights, the way the official table counts parameters (no BN, no bias)."""
-    return sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Conv2d))
-
-
-# --- where the FLOPs and the memory traffic go --------------------------------------------------
-
-ROLES = ("stem", "down", "split", "blocks", "transition", "fusion", "classifier")
-"""The role each convolution of a ``ResidualNet`` plays, in the order the figures stack them."""
-
-_CSP_ROLES = (("split", "split"), ("block", "blocks"), ("part2_transition", "transition"),
-              ("fusion_transition", "fusion"))
-
-
-def roles(model: ResidualNet) -> dict[str, str]:
-    """``{module name: role}`` for the modules that hold ``model``'s convolutions (``ROLES``)."""
-    if not isinstance(model, ResidualNet):
-        raise TypeError(f"model must be a ResidualNet of beyond.build, got {type(model).__name__}")
-    found = {"stem": "stem", "classifier": "classifier"}
-    for s, stage in enumerate(model.stages):
-        for i, layer in enumerate(stage):
-            name = f"stages.{s}.{i}"
-            if isinstance(layer, CSPStage):
-                found.update({f"{name}.{attr}": role for attr, role in _CSP_ROLES})
-            else:
-                found[name] = "down" if isinstance(layer, ConvBNAct) else "blocks"
-    return found
-
-
-def flops_by_role(model: ResidualNet, image_size: int = 256) -> dict[str, int]:
-    """FLOPs of one image, summed by the role of each convolution (``FlopCounterMode``'s
-    per-module counts; on the ``meta`` device this costs no arithmetic)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    names = roles(model)
-    image_size = check_int("image_size", image_size, MIN_IMAGE_SIZE, 4096)
-    weight = model.classifier.weight
-    x = torch.zeros(1, model.in_channels, image_size, image_size, device=weight.device,
-                    dtype=weight.dtype)
-    was_training = model.training
-    model.eval()
-    try:
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-    per_module = counter.get_flop_counts()   # {"ResidualNet.stem": {op: flops}, ...}
-    parts = dict.fromkeys(ROLES, 0)
-    for name, role in names.items():
-        parts[role] += int(sum(per_module.get(f"ResidualNet.{name}", {}).values()))
-    return parts
-
-
-def cio_by_role(model: ResidualNet, image_size: int = 256) -> dict[str, int]:
-    """CIO (input plus output elements of every convolution) of one image, by role."""
-    from .cio import cio_by_module
-
-    names = roles(model)
-    per_conv = cio_by_module(model, image_size)   # {"stem.0.conv": elements, ...}
-    parts = dict.fromkeys(ROLES, 0)
-    for name, role in names.items():
-        parts[role] += sum(n for conv, n in per_conv.items()
-                           if conv == name or conv.startswith(name + "."))
-    return parts
