@@ -145,3 +145,12 @@ def test_import_stays_light():
             "print(sorted(m for m in ('matplotlib', 'ipywidgets', 'sklearn') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_pyproject_ships_every_subpackage():
+    """A plain ``pip install`` (Colab) installs only the packages pyproject lists."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {m.name for m in pkgutil.walk_packages([str(PACKAGE)], "cspnet_lib.") if m.ispkg}
+    assert found | {"cspnet_lib"} == listed
