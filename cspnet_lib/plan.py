@@ -20,32 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .settings import (
-    FUSIONS,
-    STEMS,
-    check_choice,
-    check_fits,
-    check_fraction,
-    check_int,
-    check_repeats,
-    check_unknown,
-)
-
-KINDS = ("densenet", "cspdensenet")
-
-DENSENET_DEFAULTS: dict[str, Any] = dict(
-    growth_rate=32, repeats=(6, 12, 24, 16), compression=0.5, stem_channels=64,
-    bottleneck_width=4, num_classes=1000, in_channels=3, stem="imagenet",
-)
-"""DenseNet-121 (Huang et al. 2017), as in torchvision."""
-
-CSPDENSENET_DEFAULTS: dict[str, Any] = dict(
-    growth_rate=12, repeats=(6, 12, 24, 16), channel_pooling=0.8, compression=0.5,
-    split_ratio=0.5, fusion="csp", stem_channels=64, bottleneck_width=4, num_classes=1000,
-    in_channels=3, stem="imagenet",
-)
-"""The reference CSPDenseNet whose shape trace the book reproduces."""
-
+from .config import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, make_config
+from .settings import FUSIONS, STEMS, check_fits, check_int  # noqa: F401 (FUSIONS, STEMS: old path)
 
 @dataclass(frozen=True)
 class PlanRow:
@@ -110,24 +86,9 @@ def transition_row(stage: int | None, step: str, c_in: int, ratio: float, size: 
 # --- settings ---------------------------------------------------------------------------------
 
 def check_config(kind: str, config: dict[str, Any]) -> dict[str, Any]:
-    """Fill in defaults and validate every setting of ``kind``; return the full settings."""
-    check_choice("kind", kind, KINDS)
-    defaults = DENSENET_DEFAULTS if kind == "densenet" else CSPDENSENET_DEFAULTS
-    check_unknown(kind, config, defaults)
-    c = {**defaults, **config}
-    c["growth_rate"] = check_int("growth_rate", c["growth_rate"], 1, 1024)
-    c["repeats"] = check_repeats(c["repeats"])
-    c["compression"] = check_fraction("compression", c["compression"])
-    c["stem_channels"] = check_int("stem_channels", c["stem_channels"], 1, 4096)
-    c["bottleneck_width"] = check_int("bottleneck_width", c["bottleneck_width"], 1, 64)
-    c["num_classes"] = check_int("num_classes", c["num_classes"], 1, 100_000)
-    c["in_channels"] = check_int("in_channels", c["in_channels"], 1, 64)
-    c["stem"] = check_choice("stem", c["stem"], STEMS)
-    if kind == "cspdensenet":
-        c["channel_pooling"] = check_fraction("channel_pooling", c["channel_pooling"])
-        c["split_ratio"] = check_fraction("split_ratio", c["split_ratio"], include_one=False)
-        c["fusion"] = check_choice("fusion", c["fusion"], FUSIONS)
-    return c
+    """Fill in defaults and validate every setting of ``kind``; return the full settings
+    (``config.DenseNetConfig`` or ``CSPDenseNetConfig`` as keywords)."""
+    return make_config(kind, config).as_dict()
 
 
 def _check_channels(row: PlanRow, hint: str) -> None:
@@ -240,6 +201,11 @@ def channel_plan(kind: str, image_size: int = 224, **config: Any) -> list[PlanRo
         _check_channels(row, hint)
         _check_size(row, image_size)
     return rows
+
+
+def head_channels(rows: list[PlanRow]) -> int:
+    """Channels the last stage hands the head: those of the plan's ``"pool"`` row."""
+    return next(row.channels for row in rows if row.step == "pool")
 
 
 def plan_by_stage(rows: list[PlanRow]) -> list[dict[str, Any]]:

@@ -272,3 +272,19 @@ def test_saved_run_ships_with_the_package(tmp_path):
     assert saved_run(mine) == run          # a reader's own --json output reads the same way
     with pytest.raises(ValueError, match="path must name a JSON file"):
         saved_run(tmp_path / "missing.json")
+
+
+def test_saved_run_reads_and_writes_the_same_json():
+    """Rows are dataclasses now; the file chapter 6 reads keeps its flat keys, byte for byte."""
+    from importlib import resources
+
+    from cspnet_lib.bench import SAVED_RUN, BenchRow, saved_run
+
+    text = (resources.files("cspnet_lib") / "saved" / SAVED_RUN).read_text(encoding="utf-8")
+    run = saved_run()
+    assert run.to_json() + "\n" == text
+    row = run.rows[1]
+    assert isinstance(row, BenchRow) and row.baseline == "densenet121"
+    assert row["latency_b16_ratio"] == row.latency_ratio[16]      # the flat name still reads
+    assert row["flops_ratio"] == row.flops_ratio == row.flops / run.rows[0].flops
+    assert BenchRow.from_flat(row.flat()) == row

@@ -213,3 +213,18 @@ def test_plan_js_reference_numbers() -> None:
     out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True,
                          env={**os.environ, "PLAN_JS": str(PLAN_JS)}).stdout
     assert json.loads(out) == ["7978856", "5668323328", "1275642", "1087869224"]
+
+
+def test_plan_js_defaults_are_the_config_dataclasses() -> None:
+    """plan.js writes each family's defaults once more; they must be config.py's, key for key."""
+    from dataclasses import asdict
+
+    from cspnet_lib.config import CSPDenseNetConfig, DenseNetConfig
+
+    script = ("const p = require(process.env.PLAN_JS);"
+              "console.log(JSON.stringify([p.DENSENET_DEFAULTS, p.CSPDENSENET_DEFAULTS]));")
+    node = shutil.which("node") or pytest.skip("Node.js is not installed")
+    out = subprocess.run([node, "-e", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PLAN_JS": str(PLAN_JS)}).stdout
+    python = [asdict(DenseNetConfig()), asdict(CSPDenseNetConfig())]
+    assert json.loads(out) == json.loads(json.dumps(python))   # tuples read back as lists

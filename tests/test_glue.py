@@ -20,7 +20,7 @@ def stand_in(monkeypatch):
     monkeypatch.setitem(sys.modules, "myst_nb", None)
     module = importlib.reload(cspnet_lib.glue)
     try:
-        assert module.glue.__module__ == "cspnet_lib.glue"
+        assert module.glue.__module__ == "cspnet_lib.teach.glue"
         yield module
     finally:
         monkeypatch.undo()

@@ -30,10 +30,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .blocks import DenseBlock
-from .csp_stage import CSPStage
-from .plan import split_sizes
-from .settings import check_choice, check_int
+from ..models.blocks import DenseBlock
+from ..models.csp_stage import CSPStage
+from ..plan import split_sizes
+from ..settings import check_choice, check_int
 
 PROBES = ("pixel", "channel")
 """Random projections ``path_gradients`` can score a stage's output with: one weight per output

@@ -16,8 +16,8 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from .plan import PlanRow, split_sizes
-from .settings import check_fraction, check_int
+from ..plan import PlanRow, split_sizes
+from ..settings import check_fraction, check_int
 
 STAGE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                 "#7f7f7f")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .settings import check_int
+from ..settings import check_int
 
 LEAKY_SLOPE = 0.1
 """Darknet's ``activation=leaky``: negative inputs are multiplied by 0.1."""

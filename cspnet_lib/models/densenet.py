@@ -10,7 +10,8 @@ from torch import Tensor, nn
 
 from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
 from .inputs import check_batch, check_images, plan_feature_maps
-from .plan import channel_plan, check_config, check_model_fits, min_image_size, plan_by_stage
+from ..config import DenseNetConfig
+from ..plan import channel_plan, check_model_fits, min_image_size, plan_by_stage
 
 
 class DenseNet(nn.Module):
@@ -23,24 +24,20 @@ class DenseNet(nn.Module):
     weights would not fit in memory raise ValueError with the count, before anything is built.
     """
 
-    def __init__(self, growth_rate: int = 32, repeats: tuple[int, ...] = (6, 12, 24, 16),
-                 compression: float = 0.5, stem_channels: int = 64, bottleneck_width: int = 4,
-                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet",
-                 **unknown: Any) -> None:
+    def __init__(self, config: DenseNetConfig | None = None, **overrides: Any) -> None:
+        """``config`` (default ``DenseNetConfig()``: DenseNet-121), with any of its settings
+        overridden by keyword: ``DenseNet(growth_rate=12)``."""
         super().__init__()
-        config = dict(growth_rate=growth_rate, repeats=repeats, compression=compression,
-                      stem_channels=stem_channels, bottleneck_width=bottleneck_width,
-                      num_classes=num_classes, in_channels=in_channels, stem=stem)
-        self.config: dict[str, Any] = check_config("densenet", {**config, **unknown})
-        self.in_channels = in_channels
-        self.min_image_size = min_image_size("densenet", **config)
-        plan = channel_plan("densenet", self.min_image_size, **config)
+        self.config = c = DenseNetConfig.with_overrides(config, overrides)
+        self.in_channels = c.in_channels
+        self.min_image_size = min_image_size("densenet", **c.as_dict())
+        plan = channel_plan("densenet", self.min_image_size, **c.as_dict())
         check_model_fits("densenet", plan)  # before a single weight is allocated
 
-        features = stem_layers(in_channels, stem_channels, stem)
-        channels = stem_channels
+        features = stem_layers(c.in_channels, c.stem_channels, c.stem)
+        channels = c.stem_channels
         for s, rows in enumerate(plan_by_stage(plan)):
-            block = DenseBlock(channels, len(rows["bottleneck"]), growth_rate, bottleneck_width)
+            block = DenseBlock(channels, len(rows["bottleneck"]), c.growth_rate, c.bottleneck_width)
             features[f"denseblock{s + 1}"] = trace_as(block, s, "dense")
             channels = rows["dense"].channels
             if "transition" in rows:
@@ -50,12 +47,12 @@ class DenseNet(nn.Module):
         features["norm5"] = nn.BatchNorm2d(channels)
         self.features = nn.Sequential(features)
         self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
-        self.classifier = trace_as(nn.Linear(channels, num_classes), None, "fc")
+        self.classifier = trace_as(nn.Linear(channels, c.num_classes), None, "fc")
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
         check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
-        check_batch(x, self.training, *plan_feature_maps("densenet", self.config, x))
+        check_batch(x, self.training, *plan_feature_maps(self.config, x))
         features = torch.relu(self.features(x))        # stem, dense blocks, transitions, BN-ReLU
         return self.classifier(torch.flatten(self.pool(features), 1))
 

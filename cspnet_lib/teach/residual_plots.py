@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch, Patch
 from torch import nn
 
-from .csp_stage import CSPStage
-from .residual import ConvBNAct
+from ..models.csp_stage import CSPStage
+from ..models.residual import ConvBNAct
 
 FONT_PT = 9
 COLOURS = {"io": "#eeeeee", "down": "#fbd9b5", "split": "#e8e1f2", "bypass": "#f6ecc8",

@@ -11,8 +11,8 @@ from collections import OrderedDict
 import torch
 from torch import Tensor, nn
 
-from .plan import dense_block_channels, split_sizes
-from .settings import STEMS, check_choice, check_fraction, check_int
+from ..plan import dense_block_channels, split_sizes
+from ..settings import STEMS, check_choice, check_fraction, check_int
 
 
 def split_channels(x: Tensor, split_ratio: float = 0.5) -> tuple[Tensor, Tensor]:

@@ -25,8 +25,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .measure import run_with_hooks
-from .settings import check_int
+from .hooks import run_with_hooks
+from ..settings import check_int
 
 __all__ = ["cio_by_module", "measure_cio"]
 

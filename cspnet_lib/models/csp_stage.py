@@ -19,7 +19,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from .blocks import ChannelSplit, Concat, trace_as
-from .settings import FUSIONS, check_choice
+from ..settings import FUSIONS, check_choice
 
 
 class CSPStage(nn.Module):

@@ -1,6 +1,6 @@
 """How long one move of a channel-explorer slider takes, in Python and in JavaScript.
 
-    .venv/bin/python benchmarks/explorer_update.py
+    .venv/bin/python scripts/explorer_update.py
 
 Times, per update, at the reference settings and at the largest value of every slider:
   * Python ``explorer_view`` (the closed form for both networks, the table, the totals),
@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cspnet_lib.widgets import SLIDERS, channel_explorer, explorer_view  # noqa: E402
+from cspnet_lib.teach.widgets import SLIDERS, channel_explorer, explorer_view  # noqa: E402
 
 REFERENCE = dict(growth_rate=12, compression=0.5, image_size=224, channel_pooling=0.8,
                  split_ratio=0.5, fusion="csp", repeats=(6, 12, 24, 16))

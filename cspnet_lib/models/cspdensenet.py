@@ -10,8 +10,8 @@ from torch import Tensor, nn
 from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
 from .inputs import check_batch, check_images, plan_feature_maps
 from .csp_stage import CSPStage
-from .plan import (CSPDENSENET_DEFAULTS, channel_plan, check_config, check_model_fits,
-                   min_image_size, plan_by_stage)
+from ..config import CSPDENSENET_DEFAULTS, CSPDenseNetConfig  # noqa: F401 (DEFAULTS: old path)
+from ..plan import channel_plan, check_model_fits, head_channels, min_image_size, plan_by_stage
 
 
 class CSPDenseNet(nn.Module):
@@ -33,28 +33,22 @@ class CSPDenseNet(nn.Module):
     weights would not fit in memory raise ValueError with the count, before anything is built.
     """
 
-    def __init__(self, growth_rate: int = 12, repeats: tuple[int, ...] = (6, 12, 24, 16),
-                 channel_pooling: float = 0.8, compression: float = 0.5, split_ratio: float = 0.5,
-                 fusion: str = "csp", stem_channels: int = 64, bottleneck_width: int = 4,
-                 num_classes: int = 1000, in_channels: int = 3, stem: str = "imagenet",
-                 **unknown: Any) -> None:
+    def __init__(self, config: CSPDenseNetConfig | None = None, **overrides: Any) -> None:
+        """``config`` (default ``CSPDenseNetConfig()``: the book's reference model), with any of
+        its settings overridden by keyword: ``CSPDenseNet(growth_rate=32, fusion="last")``."""
         super().__init__()
-        config = dict(growth_rate=growth_rate, repeats=repeats, channel_pooling=channel_pooling,
-                      compression=compression, split_ratio=split_ratio, fusion=fusion,
-                      stem_channels=stem_channels, bottleneck_width=bottleneck_width,
-                      num_classes=num_classes, in_channels=in_channels, stem=stem)
-        self.config: dict[str, Any] = check_config("cspdensenet", {**config, **unknown})
-        self.in_channels = in_channels
-        self.min_image_size = min_image_size("cspdensenet", **config)
-        plan = channel_plan("cspdensenet", self.min_image_size, **config)
+        self.config = c = CSPDenseNetConfig.with_overrides(config, overrides)
+        self.in_channels = c.in_channels
+        self.min_image_size = min_image_size("cspdensenet", **c.as_dict())
+        plan = channel_plan("cspdensenet", self.min_image_size, **c.as_dict())
         check_model_fits("cspdensenet", plan)  # before a single weight is allocated
 
-        self.stem = nn.Sequential(stem_layers(in_channels, stem_channels, stem))
+        self.stem = nn.Sequential(stem_layers(c.in_channels, c.stem_channels, c.stem))
         stages = []
         for s, rows in enumerate(plan_by_stage(plan)):
             dense, concat = rows["dense"], rows["concat"]
-            block = DenseBlock(rows["part2"].channels, len(rows["bottleneck"]), growth_rate,
-                               bottleneck_width)
+            block = DenseBlock(rows["part2"].channels, len(rows["bottleneck"]), c.growth_rate,
+                               c.bottleneck_width)
             part2_transition = fusion_transition = part1_path = None
             if "first_transition" in rows:  # fusion "csp" and "last"
                 first = rows["first_transition"]
@@ -65,19 +59,19 @@ class CSPDenseNet(nn.Module):
                 fusion_transition = Transition(concat.channels, second.channels)
             if concat.size < dense.size:  # fusion "last": part 2 was downsampled, so part 1 too
                 part1_path = nn.AvgPool2d(kernel_size=2, stride=2)
-            stages.append(CSPStage(block, fusion, split_ratio=split_ratio, stage=s,
+            stages.append(CSPStage(block, c.fusion, split_ratio=c.split_ratio, stage=s,
                                    part2_transition=part2_transition,
                                    fusion_transition=fusion_transition, part1_path=part1_path))
         self.stages = nn.Sequential(*stages)
-        channels = plan[-2].channels  # the "pool" row: what the last stage hands the head
+        channels = head_channels(plan)
         self.norm = nn.BatchNorm2d(channels)
         self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
-        self.classifier = trace_as(nn.Linear(channels, num_classes), None, "fc")
+        self.classifier = trace_as(nn.Linear(channels, c.num_classes), None, "fc")
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
         check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
-        check_batch(x, self.training, *plan_feature_maps("cspdensenet", self.config, x))
+        check_batch(x, self.training, *plan_feature_maps(self.config, x))
         features = torch.relu(self.norm(self.stages(self.stem(x))))
         return self.classifier(torch.flatten(self.pool(features), 1))
 
@@ -85,4 +79,4 @@ class CSPDenseNet(nn.Module):
 def seed_cspdensenet(**overrides: Any) -> CSPDenseNet:
     """The reference CSPDenseNet: growth 12, channel pooling 0.8, compression 0.5, split 0.5,
     repeats (6, 12, 24, 16), fusion "csp"; the configuration whose shape trace the book reproduces."""
-    return CSPDenseNet(**{**CSPDENSENET_DEFAULTS, **overrides})
+    return CSPDenseNet(CSPDenseNetConfig(), **overrides)

@@ -20,8 +20,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
-from .plan import DENSENET_DEFAULTS, PlanRow, channel_plan, check_config, plan_by_stage
-from .settings import check_int
+from ..plan import DENSENET_DEFAULTS, PlanRow, channel_plan, check_config, plan_by_stage
+from ..settings import check_int
 
 # Where boxes go: y of each row (top to bottom) and x of each column, in data units.
 ROW_Y = {"input": 9.3, "split": 8.1, "upper": 6.8, "lower": 5.4, "concat": 4.0,

@@ -16,8 +16,9 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .plan import channel_plan
-from .settings import check_fits, memory_size
+from ..config import CSPDenseNetConfig, DenseNetConfig
+from ..plan import channel_plan
+from ..settings import check_fits, memory_size
 
 
 def check_images(x: Any, in_channels: int, min_size: int, dtype: torch.dtype) -> None:
@@ -72,10 +73,10 @@ def check_batch(x: Tensor, training: bool, smallest_map: tuple[int, int],
 
 
 @lru_cache(maxsize=64)
-def _plan_maps(kind: str, config: tuple, height: int, width: int, keep_all: bool
-               ) -> tuple[tuple[int, int], int]:
-    rows_h = channel_plan(kind, height, **dict(config))
-    rows_w = channel_plan(kind, width, **dict(config))
+def _plan_maps(config: DenseNetConfig | CSPDenseNetConfig, height: int, width: int,
+               keep_all: bool) -> tuple[tuple[int, int], int]:
+    rows_h = channel_plan(config.kind, height, **config.as_dict())
+    rows_w = channel_plan(config.kind, width, **config.as_dict())
     stage_rows = [(rh, rw) for rh, rw in zip(rows_h, rows_w) if rh.stage is not None]
     smallest = min(((rh.size, rw.size) for rh, rw in stage_rows), key=lambda s: s[0] * s[1])
     per_stage: dict[Any, int] = {}
@@ -87,10 +88,11 @@ def _plan_maps(kind: str, config: tuple, height: int, width: int, keep_all: bool
     return smallest, 4 * elements
 
 
-def plan_feature_maps(kind: str, config: dict[str, Any], x: Tensor) -> tuple[tuple[int, int], int]:
-    """(smallest feature map (h, w), bytes of float32 feature maps per image), from the plan."""
-    key = tuple(sorted(config.items()))
-    return _plan_maps(kind, key, x.shape[2], x.shape[3], torch.is_grad_enabled())
+def plan_feature_maps(config: DenseNetConfig | CSPDenseNetConfig,
+                      x: Tensor) -> tuple[tuple[int, int], int]:
+    """(smallest feature map (h, w), bytes of float32 feature maps per image), from the plan
+    of the network ``config`` describes (a frozen config is its own cache key)."""
+    return _plan_maps(config, x.shape[2], x.shape[3], torch.is_grad_enabled())
 
 
 def strided_feature_maps(model: nn.Module, x: Tensor) -> tuple[tuple[int, int], int]:

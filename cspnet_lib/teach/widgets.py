@@ -26,8 +26,8 @@ import io
 import sys
 from typing import Any
 
-from .plan import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, PlanRow, channel_plan
-from .settings import FUSIONS, check_choice, check_fraction, check_int, check_repeats
+from ..plan import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, PlanRow, channel_plan
+from ..settings import FUSIONS, check_choice, check_fraction, check_int, check_repeats
 
 CSP_ONLY = ("channel_pooling", "split_ratio", "fusion")
 """Settings only the CSP variant takes; DenseNet ignores them."""

@@ -28,7 +28,7 @@ from .blocks import init_weights, trace_as
 from .inputs import check_batch, check_images, strided_feature_maps
 from .csp_stage import CSPStage
 from .residual import ConvBNAct, DarknetResidual, ResidualBottleneck
-from .settings import FUSIONS, check_choice, check_int, check_repeats
+from ..settings import FUSIONS, check_choice, check_int, check_repeats
 
 
 @dataclass(frozen=True)
@@ -69,26 +69,41 @@ class NetSpec:
 
 S = StageSpec
 SPECS: dict[str, NetSpec] = {spec.name: spec for spec in (
-    NetSpec("resnet50", "resnet", "bottleneck", 1, (3, 4, 6, 3),
-            (S(64, 256), S(128, 512), S(256, 1024), S(512, 2048))),
-    NetSpec("resnext50", "resnet", "bottleneck", 32, (3, 4, 6, 3),
-            (S(128, 256), S(256, 512), S(512, 1024), S(1024, 2048))),
-    NetSpec("darknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4),
-            (S(32, 64, 64), S(64, 128, 128), S(128, 256, 256), S(256, 512, 512),
-             S(512, 1024, 1024))),
-    # CSP versions: S(hidden, out, down, cross, main, fusion). In the CSPResNe(X)t cfgs the first
-    # block of stages 2-4 shrinks to the down conv ([1x1, 3x3/2], the 1x1 here being the fusion
-    # of the stage before) and the split; so 3, 3, 5, 2 blocks remain on part 2.
-    NetSpec("cspresnet50", "resnet", "bottleneck", 1, (3, 3, 5, 2),
-            (S(64, 128, None, 128, 64, 128), S(128, 256, 128, 256, 256, 256),
-             S(256, 512, 256, 512, 512, 512), S(512, 1024, 512, 1024, 1024, 1024))),
-    NetSpec("cspresnext50", "resnet", "bottleneck", 32, (3, 3, 5, 2),
-            (S(128, 128, None, 128, 64, 256), S(256, 256, 256, 256, 256, 512),
-             S(512, 512, 512, 512, 512, 1024), S(1024, 1024, 1024, 1024, 1024, 2048))),
-    NetSpec("cspdarknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4),
-            (S(32, 64, 64, 64, 64, 64), S(64, 64, 128, 64, 64, 128),
-             S(128, 128, 256, 128, 128, 256), S(256, 256, 512, 256, 256, 512),
-             S(512, 512, 1024, 512, 512, 1024))),
+    NetSpec("resnet50", "resnet", "bottleneck", 1, (3, 4, 6, 3), (
+        S(hidden=64, out=256),
+        S(hidden=128, out=512),
+        S(hidden=256, out=1024),
+        S(hidden=512, out=2048))),
+    NetSpec("resnext50", "resnet", "bottleneck", 32, (3, 4, 6, 3), (
+        S(hidden=128, out=256),
+        S(hidden=256, out=512),
+        S(hidden=512, out=1024),
+        S(hidden=1024, out=2048))),
+    NetSpec("darknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4), (
+        S(hidden=32, out=64, down=64),
+        S(hidden=64, out=128, down=128),
+        S(hidden=128, out=256, down=256),
+        S(hidden=256, out=512, down=512),
+        S(hidden=512, out=1024, down=1024))),
+    # CSP versions. In the CSPResNe(X)t cfgs the first block of stages 2-4 shrinks to the down
+    # conv ([1x1, 3x3/2], the 1x1 here being the fusion of the stage before) and the split; so
+    # 3, 3, 5, 2 blocks remain on part 2.
+    NetSpec("cspresnet50", "resnet", "bottleneck", 1, (3, 3, 5, 2), (
+        S(hidden=64, out=128, cross=128, main=64, fusion=128),
+        S(hidden=128, out=256, down=128, cross=256, main=256, fusion=256),
+        S(hidden=256, out=512, down=256, cross=512, main=512, fusion=512),
+        S(hidden=512, out=1024, down=512, cross=1024, main=1024, fusion=1024))),
+    NetSpec("cspresnext50", "resnet", "bottleneck", 32, (3, 3, 5, 2), (
+        S(hidden=128, out=128, cross=128, main=64, fusion=256),
+        S(hidden=256, out=256, down=256, cross=256, main=256, fusion=512),
+        S(hidden=512, out=512, down=512, cross=512, main=512, fusion=1024),
+        S(hidden=1024, out=1024, down=1024, cross=1024, main=1024, fusion=2048))),
+    NetSpec("cspdarknet53", "darknet", "darknet", 1, (1, 2, 8, 8, 4), (
+        S(hidden=32, out=64, down=64, cross=64, main=64, fusion=64),
+        S(hidden=64, out=64, down=128, cross=64, main=64, fusion=128),
+        S(hidden=128, out=128, down=256, cross=128, main=128, fusion=256),
+        S(hidden=256, out=256, down=512, cross=256, main=256, fusion=512),
+        S(hidden=512, out=512, down=1024, cross=512, main=512, fusion=1024))),
 )}
 del S
 
@@ -260,69 +275,3 @@ def cspdarknet53(*, num_classes: int = 1000, in_channels: int = 3,
     """CSPDarknet-53 (YOLOv4's backbone) as cfg/csdarknet53.cfg builds it."""
     return build("cspdarknet53", num_classes=num_classes, in_channels=in_channels,
                  repeats=repeats, fusion=fusion)
-
-
-def count_conv_weights(model: nn.Module) -> int:
-    """Bare convolution weights, the way the official table counts parameters (no BN, no bias)."""
-    return sum(m.weight.numel() for m in model.modules() if isinstance(m, nn.Conv2d))
-
-
-# --- where the FLOPs and the memory traffic go --------------------------------------------------
-
-ROLES = ("stem", "down", "split", "blocks", "transition", "fusion", "classifier")
-"""The role each convolution of a ``ResidualNet`` plays, in the order the figures stack them."""
-
-_CSP_ROLES = (("split", "split"), ("block", "blocks"), ("part2_transition", "transition"),
-              ("fusion_transition", "fusion"))
-
-
-def roles(model: ResidualNet) -> dict[str, str]:
-    """``{module name: role}`` for the modules that hold ``model``'s convolutions (``ROLES``)."""
-    if not isinstance(model, ResidualNet):
-        raise TypeError(f"model must be a ResidualNet of beyond.build, got {type(model).__name__}")
-    found = {"stem": "stem", "classifier": "classifier"}
-    for s, stage in enumerate(model.stages):
-        for i, layer in enumerate(stage):
-            name = f"stages.{s}.{i}"
-            if isinstance(layer, CSPStage):
-                found.update({f"{name}.{attr}": role for attr, role in _CSP_ROLES})
-            else:
-                found[name] = "down" if isinstance(layer, ConvBNAct) else "blocks"
-    return found
-
-
-def flops_by_role(model: ResidualNet, image_size: int = 256) -> dict[str, int]:
-    """FLOPs of one image, summed by the role of each convolution (``FlopCounterMode``'s
-    per-module counts; on the ``meta`` device this costs no arithmetic)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    names = roles(model)
-    image_size = check_int("image_size", image_size, MIN_IMAGE_SIZE, 4096)
-    weight = model.classifier.weight
-    x = torch.zeros(1, model.in_channels, image_size, image_size, device=weight.device,
-                    dtype=weight.dtype)
-    was_training = model.training
-    model.eval()
-    try:
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            model(x)
-    finally:
-        model.train(was_training)
-    per_module = counter.get_flop_counts()   # {"ResidualNet.stem": {op: flops}, ...}
-    parts = dict.fromkeys(ROLES, 0)
-    for name, role in names.items():
-        parts[role] += int(sum(per_module.get(f"ResidualNet.{name}", {}).values()))
-    return parts
-
-
-def cio_by_role(model: ResidualNet, image_size: int = 256) -> dict[str, int]:
-    """CIO (input plus output elements of every convolution) of one image, by role."""
-    from .cio import cio_by_module
-
-    names = roles(model)
-    per_conv = cio_by_module(model, image_size)   # {"stem.0.conv": elements, ...}
-    parts = dict.fromkeys(ROLES, 0)
-    for name, role in names.items():
-        parts[role] += sum(n for conv, n in per_conv.items()
-                           if conv == name or conv.startswith(name + "."))
-    return parts
