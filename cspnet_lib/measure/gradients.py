@@ -34,6 +34,7 @@ from ..models.blocks import DenseBlock
 from ..models.csp_stage import CSPStage
 from ..plan import split_sizes
 from ..settings import check_choice, check_int
+from .hooks import check_module, model_mode
 
 PROBES = ("pixel", "channel")
 """Random projections ``path_gradients`` can score a stage's output with: one weight per output
@@ -162,8 +163,7 @@ def path_gradients(module: nn.Module, x0: Tensor, seed: int = 0, probe: str = "p
     replaces the projection. The module runs in eval mode (batch norm uses its running
     statistics and is not updated); no parameter's ``.grad`` changes. ``x0``: (N, C, H, W).
     """
-    if not isinstance(module, nn.Module):
-        raise TypeError(f"module must be a torch.nn.Module, got {type(module).__name__}")
+    check_module(module, "module")
     _check_images("x0", x0)
     check_int("seed", seed, minimum=0)
     check_choice("probe", probe, PROBES)
@@ -181,19 +181,13 @@ def path_gradients(module: nn.Module, x0: Tensor, seed: int = 0, probe: str = "p
         return (out * weights[0]).sum()
 
     score = loss if loss is not None else random_projection
-    was_training = module.training
-    module.eval()
-    try:
+    with model_mode(module):
         return _split_by_path(module, block, lambda: score(module(x0)))
-    finally:
-        module.train(was_training)
 
 
 def dense_blocks(model: nn.Module) -> list[DenseBlock]:
     """The dense blocks of ``model`` in the order ``modules()`` meets them (stage order)."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    return [m for m in model.modules() if isinstance(m, DenseBlock)]
+    return [m for m in check_module(model).modules() if isinstance(m, DenseBlock)]
 
 
 def _stage_of(model: nn.Module, block: int) -> tuple[nn.Module, DenseBlock]:
@@ -220,13 +214,11 @@ def block_input(model: nn.Module, images: Tensor, block: int = 0) -> Tensor:
     _check_images("images", images)
     seen: list[Tensor] = []
     handle = stage.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].detach().clone()))
-    was_training = model.training
-    model.eval()
     try:
-        model(images)
+        with model_mode(model):
+            model(images)
     finally:
         handle.remove()
-        model.train(was_training)
     return seen[0]
 
 
@@ -251,24 +243,21 @@ def recalibrate_batchnorm(model: nn.Module, images: Tensor) -> nn.Module:
     by the exact average over that pass, puts the network in the same regime at every point of
     training. Measure a copy (``copy.deepcopy``) to leave a training run untouched.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model)
     _check_images("images", images)
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         raise ValueError("model has no batch norm layer to recalibrate")
     momenta = [bn.momentum for bn in norms]
-    was_training = model.training
     for bn in norms:
         bn.reset_running_stats()
         bn.momentum = None  # a cumulative average: one pass gives the exact statistics
-    model.train()
     try:
-        model(images)
+        with model_mode(model, training=True):
+            model(images)
     finally:
         for bn, momentum in zip(norms, momenta):
             bn.momentum = momentum
-        model.train(was_training)
     return model
 
 
@@ -284,12 +273,8 @@ def network_path_gradients(model: nn.Module, images: Tensor, targets: Tensor,
     """
     stage, dense = _stage_of(model, block)
     check_images_and_targets(images, targets)
-    was_training = model.training
-    model.eval()
-    try:
+    with model_mode(model):
         return _split_by_path(stage, dense, lambda: F.cross_entropy(model(images), targets))
-    finally:
-        model.train(was_training)
 
 
 def cosine_matrix(vectors: Tensor) -> Tensor:

@@ -8,8 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cspnet_lib.gradient_control import ResidualStack, residual_control, residual_path_gradients
-from cspnet_lib.gradients import recalibrate_batchnorm
+from cspnet_lib.measure.residual_paths import residual_path_gradients
+from cspnet_lib.models.residual_control import ResidualStack, residual_control
+from cspnet_lib.measure.gradients import recalibrate_batchnorm
 
 
 def small_model(seed: int = 0) -> nn.Sequential:
