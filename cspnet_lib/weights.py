@@ -97,6 +97,9 @@ class Split:
     def to_ours(self, tensor: Tensor) -> list[Tensor]:
         if tensor.dim() == 0:                  # num_batches_tracked: both saw every batch
             return [tensor.clone(), tensor.clone()]
+        if tensor.shape[0] != sum(self.sizes):
+            raise ValueError(f"{self.theirs!r} has {tensor.shape[0]} output channels; this "
+                             f"split needs cross + main = {self.sizes[0]} + {self.sizes[1]}")
         return [part.clone() for part in torch.split(tensor, list(self.sizes))]
 
     def to_theirs(self, tensors: list[Tensor]) -> Tensor:
