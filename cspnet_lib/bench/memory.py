@@ -60,7 +60,9 @@ def train_step_memory_here(model: BenchModel, batch: int, image_size: int,
     """In *this* process: memory of one forward and backward pass (train mode), in bytes.
 
     Meant to run in a fresh process (see ``train_step_memory``). On Linux the kernel's peak
-    RSS is reset just before the step, so the peak read after it is the step's own."""
+    RSS is reset just before the step, so the peak read after it is the step's own. The kernel
+    syncs its per-thread page counters lazily, so a step that needs no new memory can read a few
+    pages below zero: ``step_bytes`` reports that as 0."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = model.build().train()
@@ -72,7 +74,7 @@ def train_step_memory_here(model: BenchModel, batch: int, image_size: int,
     before = _status_bytes("VmRSS") or peak_before
     nn.functional.cross_entropy(net(x), y).backward()
     peak = _peak_rss_bytes()
-    return {"step_bytes": peak - before, "peak_bytes": peak, "before_bytes": before,
+    return {"step_bytes": max(0, peak - before), "peak_bytes": peak, "before_bytes": before,
             "peak_set_by_step": reset or peak > peak_before}
 
 

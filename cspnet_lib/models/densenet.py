@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
 from .inputs import check_batch, check_images, plan_feature_maps
 from ..config import DenseNetConfig
-from ..plan import channel_plan, check_model_fits, min_image_size, plan_by_stage
+from ..plan import channel_plan, check_config, check_model_fits, min_image_size, plan_by_stage
 
 
 class DenseNet(nn.Module):
@@ -57,16 +57,33 @@ class DenseNet(nn.Module):
         return self.classifier(torch.flatten(self.pool(features), 1))
 
 
-def densenet121(**config: Any) -> DenseNet:
-    """DenseNet-121: growth 32, blocks (6, 12, 24, 16); 7,978,856 parameters."""
-    return DenseNet(**{"growth_rate": 32, "repeats": (6, 12, 24, 16), **config})
+def densenet121(*, weights: str | None = None, **config: Any) -> DenseNet:
+    """DenseNet-121: growth 32, blocks (6, 12, 24, 16); 7,978,856 parameters.
+
+    ``weights="DEFAULT"`` (or "IMAGENET1K_V1") downloads torchvision's ImageNet weights and
+    converts them (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
+    """
+    return _densenet("densenet121", (6, 12, 24, 16), weights, config)
 
 
-def densenet169(**config: Any) -> DenseNet:
-    """DenseNet-169: growth 32, blocks (6, 12, 32, 32); 14,149,480 parameters."""
-    return DenseNet(**{"growth_rate": 32, "repeats": (6, 12, 32, 32), **config})
+def densenet169(*, weights: str | None = None, **config: Any) -> DenseNet:
+    """DenseNet-169: growth 32, blocks (6, 12, 32, 32); 14,149,480 parameters; ``weights`` as
+    for ``densenet121``."""
+    return _densenet("densenet169", (6, 12, 32, 32), weights, config)
 
 
-def densenet201(**config: Any) -> DenseNet:
-    """DenseNet-201: growth 32, blocks (6, 12, 48, 32); 20,013,928 parameters."""
-    return DenseNet(**{"growth_rate": 32, "repeats": (6, 12, 48, 32), **config})
+def densenet201(*, weights: str | None = None, **config: Any) -> DenseNet:
+    """DenseNet-201: growth 32, blocks (6, 12, 48, 32); 20,013,928 parameters; ``weights`` as
+    for ``densenet121``."""
+    return _densenet("densenet201", (6, 12, 48, 32), weights, config)
+
+
+def _densenet(name: str, repeats: tuple[int, ...], weights: Any, config: dict[str, Any]
+              ) -> DenseNet:
+    pretrained = config.pop("pretrained", False)
+    if weights is None and not pretrained:
+        return DenseNet(**{"growth_rate": 32, "repeats": repeats, **config})
+    from .weights import densenet_defaults, pretrained_model  # weights.py imports this module
+
+    settings = check_config("densenet", {"growth_rate": 32, "repeats": repeats, **config})
+    return pretrained_model(name, weights, settings, densenet_defaults(repeats), pretrained)

@@ -15,11 +15,24 @@ classifier that is a 1x1 conv with bias after global average pooling. Two simpli
 change no parameter and no FLOP: the cfgs concatenate [x_T, x0'] where we write [x0', x_T] (a
 permutation of the fusion conv's input channels), and the CSPResNe(X)t cfgs leave the split's
 two 1x1 convs without activation in their second and third stages; we use leaky ReLU throughout.
+
+Four of them come in two variants (``VARIANTS``). ``variant="cfg"``, the default, is the cfgs'
+network above, the one the official table measures. ``variant="timm"`` is timm's ``cspnet.py``,
+whose ImageNet weights ``cspnet_lib.models.weights`` loads (``TIMM_SPECS``). For Darknet-53 and
+CSPDarknet-53 the two differ only in the leaky ReLU's slope (timm's ``leaky_relu`` is torch's
+default, 0.01). CSPResNet-50 and CSPResNeXt-50 differ in three more places:
+
+- stage 0: timm widens the stem's 64 channels with one 1x1 conv to 256 and slices that in half,
+  so part 2 is 128 channels wide where the cfg's main 1x1 gives 64. That is the whole parameter
+  gap: 8,320 (CSPResNet-50) and 12,416 (CSPResNeXt-50), half in the split, half in the first
+  block, which reads 128 channels instead of 64;
+- the split has no activation in any stage (timm's ``cross_linear=True``);
+- the stem's max pool is 3x3 stride 2 with padding 1 (the cfg's is 2x2 stride 2).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor, nn
@@ -27,8 +40,8 @@ from torch import Tensor, nn
 from .blocks import init_weights, trace_as
 from .inputs import check_batch, check_images, strided_feature_maps
 from .csp_stage import CSPStage
-from .residual import ConvBNAct, DarknetResidual, ResidualBottleneck
 from ..settings import FUSIONS, check_choice, check_int, check_repeats
+from .residual import LEAKY_SLOPE, ConvBNAct, DarknetResidual, ResidualBottleneck
 
 
 @dataclass(frozen=True)
@@ -49,11 +62,20 @@ class StageSpec:
     fusion: int = 0
 
 
+VARIANTS = ("cfg", "timm")
+"""Whose network: the official darknet cfgs' (the table's) or timm's (its weights load)."""
+
+
 @dataclass(frozen=True)
 class NetSpec:
-    """A whole network: ``stem`` "resnet" (7x7/2 conv to 64, 2x2/2 max pool) or "darknet" (3x3
+    """A whole network: ``stem`` "resnet" (7x7/2 conv to 64, then max pool) or "darknet" (3x3
     conv to 32); ``block`` "bottleneck" (ResNet, ResNeXt) or "darknet"; ``groups`` of the 3x3
-    convolutions (ResNeXt's cardinality); ``repeats``: residual blocks per stage."""
+    convolutions (ResNeXt's cardinality); ``repeats``: residual blocks per stage.
+
+    What tells the variants apart: ``variant`` ("cfg" or "timm"); ``leaky_slope`` of every leaky
+    ReLU; ``stem_pool``, the ResNe(X)t stem's max pool as (kernel, stride, padding);
+    ``split_act``: whether the split's two 1x1 convs end with a leaky ReLU.
+    """
 
     name: str
     stem: str
@@ -61,6 +83,10 @@ class NetSpec:
     groups: int
     repeats: tuple[int, ...]
     stages: tuple[StageSpec, ...]
+    variant: str = "cfg"
+    leaky_slope: float = LEAKY_SLOPE
+    stem_pool: tuple[int, int, int] = (2, 2, 0)
+    split_act: bool = True
 
     @property
     def csp(self) -> bool:
@@ -107,6 +133,25 @@ SPECS: dict[str, NetSpec] = {spec.name: spec for spec in (
 )}
 del S
 
+
+def _timm(name: str, stage0_main: int | None = None) -> NetSpec:
+    """timm's version of ``SPECS[name]``; ``stage0_main``: the width of part 2 in stage 0, for
+    the ResNe(X)t whose first stage timm splits in half (and the changes that go with it)."""
+    spec = replace(SPECS[name], variant="timm", leaky_slope=0.01)  # timm: nn.LeakyReLU()
+    if stage0_main is None:
+        return spec
+    stages = (replace(spec.stages[0], main=stage0_main),) + spec.stages[1:]
+    return replace(spec, stages=stages, stem_pool=(3, 2, 1), split_act=False)
+
+
+TIMM_SPECS: dict[str, NetSpec] = {
+    "darknet53": _timm("darknet53"),
+    "cspdarknet53": _timm("cspdarknet53"),
+    "cspresnet50": _timm("cspresnet50", stage0_main=128),    # conv_exp 64 -> 256, halved
+    "cspresnext50": _timm("cspresnext50", stage0_main=128),  # conv_exp 64 -> 256, halved
+}
+"""timm 1.0's ``cspnet.py`` networks of the same names (see the module docstring)."""
+
 MIN_IMAGE_SIZE = 32
 """All six networks halve the image five times; smaller images are refused."""
 
@@ -117,14 +162,15 @@ class CrossSplit(nn.Module):
     (N, C, H, W) -> (part 1 (N, cross, H, W), part 2 (N, main, H, W)). Part 1 bypasses the
     blocks ("cross"), part 2 runs through them ("main"). Stacking the two weights gives one
     1x1 conv to ``cross + main`` channels whose output, sliced, is the same pair: timm's way.
+    ``act=False``: no leaky ReLU after the two convs (timm's ``cross_linear``).
     """
 
-    def __init__(self, in_channels: int, cross: int, main: int) -> None:
+    def __init__(self, in_channels: int, cross: int, main: int, act: bool = True) -> None:
         check_int("cross", cross, 1)
         check_int("main", main, 1)
         super().__init__()
-        self.cross = ConvBNAct(in_channels, cross, 1)
-        self.main = ConvBNAct(in_channels, main, 1)
+        self.cross = ConvBNAct(in_channels, cross, 1, act=act)
+        self.main = ConvBNAct(in_channels, main, 1, act=act)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         return self.cross(x), self.main(x)
@@ -153,9 +199,9 @@ class ResidualNet(nn.Module):
         return torch.flatten(self.classifier(self.pool(self.stages(self.stem(x)))), 1)
 
 
-def _stem(kind: str, in_channels: int) -> tuple[nn.Sequential, int]:
-    if kind == "resnet":
-        return nn.Sequential(ConvBNAct(in_channels, 64, 7, 2), nn.MaxPool2d(2, 2)), 64
+def _stem(spec: NetSpec, in_channels: int) -> tuple[nn.Sequential, int]:
+    if spec.stem == "resnet":
+        return nn.Sequential(ConvBNAct(in_channels, 64, 7, 2), nn.MaxPool2d(*spec.stem_pool)), 64
     return nn.Sequential(ConvBNAct(in_channels, 32, 3)), 32
 
 
@@ -190,7 +236,7 @@ def _csp_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int, s: 
     part2_transition = None if fusion == "first" else ConvBNAct(st.out, st.out, 1)
     concat = st.cross + st.out  # the transition keeps the blocks' width
     fusion_transition = None if fusion == "last" else ConvBNAct(concat, st.fusion, 1)
-    layers.append(CSPStage(blocks, fusion, split=CrossSplit(c_in, st.cross, st.main),
+    layers.append(CSPStage(blocks, fusion, split=CrossSplit(c_in, st.cross, st.main, spec.split_act),
                            part2_transition=part2_transition,
                            fusion_transition=fusion_transition, stage=s, block_step="blocks"))
     return nn.Sequential(*layers), concat if fusion == "last" else st.fusion
@@ -198,14 +244,20 @@ def _csp_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int, s: 
 
 def build(name: str, *, num_classes: int = 1000, in_channels: int = 3,
           repeats: tuple[int, ...] | None = None, cardinality: int | None = None,
-          fusion: str = "csp") -> ResidualNet:
+          fusion: str = "csp", variant: str = "cfg") -> ResidualNet:
     """Build one of ``SPECS`` (``"resnet50"``, ..., ``"cspdarknet53"``) after checking every setting.
 
     repeats: residual blocks per stage (default the spec's); cardinality: groups of the 3x3 convs
     (ResNeXt only, default 32); fusion: "csp" (the cfgs'), "first" (no transition on part 2) or
-    "last" (no 1x1 after the concatenation), CSP networks only.
+    "last" (no 1x1 after the concatenation), CSP networks only; variant: "cfg" (the official
+    cfgs', default) or "timm" (``TIMM_SPECS``: darknet53 and the three CSP networks).
     """
     spec = SPECS[check_choice("name", name, tuple(SPECS))]
+    if check_choice("variant", variant, VARIANTS) == "timm":
+        if name not in TIMM_SPECS:
+            raise ValueError(f"variant='timm' exists for {', '.join(TIMM_SPECS)}; timm has no "
+                             f"darknet-style {name}, use variant='cfg'")
+        spec = TIMM_SPECS[name]
     num_classes = check_int("num_classes", num_classes, 1, 100_000)
     in_channels = check_int("in_channels", in_channels, 1, 64)
     repeats = spec.repeats if repeats is None else check_repeats(repeats)
@@ -225,7 +277,7 @@ def build(name: str, *, num_classes: int = 1000, in_channels: int = 3,
     if fusion != "csp" and not spec.csp:
         raise ValueError(f"fusion={fusion!r} needs a CSP network; {name} has no CSP stage")
 
-    stem, channels = _stem(spec.stem, in_channels)
+    stem, channels = _stem(spec, in_channels)
     stages = []
     for s, (st, n) in enumerate(zip(spec.stages, repeats)):
         if spec.csp:
@@ -233,7 +285,11 @@ def build(name: str, *, num_classes: int = 1000, in_channels: int = 3,
         else:
             stage, channels = _base_stage(spec, groups, channels, st, n, s), st.out
         stages.append(stage)
-    return ResidualNet(spec, stem, stages, channels, num_classes, in_channels)
+    model = ResidualNet(spec, stem, stages, channels, num_classes, in_channels)
+    for module in model.modules():  # one slope for the whole network (timm's differs)
+        if isinstance(module, nn.LeakyReLU):
+            module.negative_slope = spec.leaky_slope
+    return model
 
 
 def resnet50(*, num_classes: int = 1000, in_channels: int = 3,
@@ -250,28 +306,74 @@ def resnext50(*, num_classes: int = 1000, in_channels: int = 3,
 
 
 def darknet53(*, num_classes: int = 1000, in_channels: int = 3,
-              repeats: tuple[int, ...] = (1, 2, 8, 8, 4)) -> ResidualNet:
-    """Darknet-53, YOLOv3's backbone, as cfg/darknet53.cfg builds it."""
-    return build("darknet53", num_classes=num_classes, in_channels=in_channels, repeats=repeats)
+              repeats: tuple[int, ...] = (1, 2, 8, 8, 4), variant: str = "cfg",
+              weights: str | None = None, pretrained: bool = False) -> ResidualNet:
+    """Darknet-53, YOLOv3's backbone, as cfg/darknet53.cfg builds it (``variant="timm"``: timm's).
+
+    ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
+    ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
+    """
+    if weights is not None or pretrained:
+        return _published("darknet53", weights, pretrained, num_classes=num_classes,
+                          in_channels=in_channels, repeats=repeats)
+    return build("darknet53", num_classes=num_classes, in_channels=in_channels, repeats=repeats,
+                 variant=variant)
 
 
 def cspresnet50(*, num_classes: int = 1000, in_channels: int = 3,
-                repeats: tuple[int, ...] = (3, 3, 5, 2), fusion: str = "csp") -> ResidualNet:
-    """CSPResNet-50 as cfg/csresnet50.cfg builds it; ``repeats`` counts the blocks on part 2."""
+                repeats: tuple[int, ...] = (3, 3, 5, 2), fusion: str = "csp",
+                variant: str = "cfg", weights: str | None = None,
+                pretrained: bool = False) -> ResidualNet:
+    """CSPResNet-50 as cfg/csresnet50.cfg builds it (``variant="timm"``: timm's); ``repeats``
+    counts the blocks on part 2.
+
+    ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
+    ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
+    """
+    if weights is not None or pretrained:
+        return _published("cspresnet50", weights, pretrained, num_classes=num_classes,
+                          in_channels=in_channels, repeats=repeats, fusion=fusion)
     return build("cspresnet50", num_classes=num_classes, in_channels=in_channels,
-                 repeats=repeats, fusion=fusion)
+                 repeats=repeats, fusion=fusion, variant=variant)
 
 
 def cspresnext50(*, num_classes: int = 1000, in_channels: int = 3,
                  repeats: tuple[int, ...] = (3, 3, 5, 2), cardinality: int = 32,
-                 fusion: str = "csp") -> ResidualNet:
-    """CSPResNeXt-50 as cfg/csresnext50.cfg builds it; ``repeats`` counts the blocks on part 2."""
+                 fusion: str = "csp", variant: str = "cfg", weights: str | None = None,
+                 pretrained: bool = False) -> ResidualNet:
+    """CSPResNeXt-50 as cfg/csresnext50.cfg builds it (``variant="timm"``: timm's); ``repeats``
+    counts the blocks on part 2.
+
+    ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
+    ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
+    """
+    if weights is not None or pretrained:
+        return _published("cspresnext50", weights, pretrained, num_classes=num_classes,
+                          in_channels=in_channels, repeats=repeats, cardinality=cardinality,
+                          fusion=fusion)
     return build("cspresnext50", num_classes=num_classes, in_channels=in_channels,
-                 repeats=repeats, cardinality=cardinality, fusion=fusion)
+                 repeats=repeats, cardinality=cardinality, fusion=fusion, variant=variant)
 
 
 def cspdarknet53(*, num_classes: int = 1000, in_channels: int = 3,
-                 repeats: tuple[int, ...] = (1, 2, 8, 8, 4), fusion: str = "csp") -> ResidualNet:
-    """CSPDarknet-53 (YOLOv4's backbone) as cfg/csdarknet53.cfg builds it."""
+                 repeats: tuple[int, ...] = (1, 2, 8, 8, 4), fusion: str = "csp",
+                 variant: str = "cfg", weights: str | None = None,
+                 pretrained: bool = False) -> ResidualNet:
+    """CSPDarknet-53 (YOLOv4's backbone) as cfg/csdarknet53.cfg builds it (``variant="timm"``:
+    timm's).
+
+    ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
+    ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
+    """
+    if weights is not None or pretrained:
+        return _published("cspdarknet53", weights, pretrained, num_classes=num_classes,
+                          in_channels=in_channels, repeats=repeats, fusion=fusion)
     return build("cspdarknet53", num_classes=num_classes, in_channels=in_channels,
-                 repeats=repeats, fusion=fusion)
+                 repeats=repeats, fusion=fusion, variant=variant)
+
+
+def _published(name: str, weights: object, pretrained: object, **settings: object) -> ResidualNet:
+    """timm's ``name`` with its ImageNet weights, converted (``weights.pretrained_model``)."""
+    from .weights import pretrained_model, timm_defaults  # weights.py imports this module
+
+    return pretrained_model(name, weights, settings, timm_defaults(name), pretrained)
