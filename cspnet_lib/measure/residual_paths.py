@@ -31,7 +31,9 @@ def residual_path_gradients(model: nn.Module, images: Tensor, targets: Tensor,
 
     Layer ell is fed ``copy_ell + (x_{ell-1} - x0)``: the same values, but the x0 in it is a
     separate leaf, so the gradient arriving at ``copy_ell`` is the group of paths that enter the
-    stack's layers at layer ell, and the gradient left at x0 is the direct path. The model runs
+    stack's layers at layer ell, and the gradient left at x0 is the direct path. ``total`` is
+    the ordinary gradient of a second pass that feeds ``x0 + (x_{ell-1} - x0)``, the very same
+    values, so the paths add up to it to float rounding. The model runs
     in eval mode; no parameter's ``.grad`` changes. ``images``: (N, C, H, W); ``targets``: (N,).
     """
     stacks = residual_stacks(model)
@@ -42,6 +44,7 @@ def residual_path_gradients(model: nn.Module, images: Tensor, targets: Tensor,
     target = stacks[stack]
     leaves: list[Tensor] = []
     copies: list[Tensor] = []
+    split = True  # pass 1 splits by path; pass 2 (split = False) is the ordinary gradient
 
     def leaf_input(module: nn.Module, inputs: tuple[Tensor]) -> tuple[Tensor]:
         leaves.append(inputs[0].detach().clone().requires_grad_(True))
@@ -49,15 +52,17 @@ def residual_path_gradients(model: nn.Module, images: Tensor, targets: Tensor,
 
     def own_copy(layer: nn.Module, inputs: tuple[Tensor]) -> tuple[Tensor]:
         x0 = leaves[-1]
-        copies.append(x0.detach().clone().requires_grad_(True))
-        return (copies[-1] + (inputs[0] - x0),)  # x0's own share moves to the copy
+        if split:  # x0's own share of the layer's input moves to a copy of its own
+            copies.append(x0.detach().clone().requires_grad_(True))
+        return ((copies[-1] if split else x0) + (inputs[0] - x0),)
 
-    def backward(with_copies: bool) -> tuple[Tensor, ...]:
+    def backward() -> tuple[Tensor, ...]:
+        # Both passes feed every layer x0 + (x_{ell-1} - x0), so they compute the very same
+        # values (the subtraction rounds, and a ReLU near zero would notice a difference).
         leaves.clear()
         copies.clear()
         handles = [target.register_forward_pre_hook(leaf_input)]
-        if with_copies:
-            handles += [layer.register_forward_pre_hook(own_copy) for layer in target.values()]
+        handles += [layer.register_forward_pre_hook(own_copy) for layer in target.values()]
         try:
             loss = F.cross_entropy(model(images), targets)
         finally:
@@ -66,8 +71,9 @@ def residual_path_gradients(model: nn.Module, images: Tensor, targets: Tensor,
         return torch.autograd.grad(loss, [*leaves, *copies], materialize_grads=True)
 
     with model_mode(model):
-        direct, *through = backward(with_copies=True)
-        (total,) = backward(with_copies=False)
+        direct, *through = backward()
+        split = False
+        (total,) = backward()
     names = ["direct"] + [f"layer {i + 1}" for i in range(len(through))]
     vectors = torch.stack([g.flatten() for g in (direct, *through)])
     return PathGradients(names, vectors, total.flatten())
