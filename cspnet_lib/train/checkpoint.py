@@ -42,10 +42,14 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     """Write ``state`` with ``torch.save`` to ``path.tmp``, flush it to disk, then rename it."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        torch.save(state, f)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:  # a full disk, Ctrl-C: the previous checkpoint stays as it was
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, path)
 
 
