@@ -48,7 +48,7 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 def weights(out: Path) -> dict[str, torch.Tensor]:
-    return checkpoint.load(out / "checkpoint.pt")["model"]
+    return checkpoint.load_checkpoint(out / "checkpoint.pt")["model"]
 
 
 def metrics(out: Path, timing: bool = False) -> list[dict]:
@@ -98,12 +98,13 @@ def runs(tmp_path_factory) -> dict[str, tuple[Path, subprocess.Popen]]:
     uninterrupted one with batch 32, the same on 2 processes of batch 16 under torchrun, and
     the first one again, stopped by SIGTERM after its first epoch."""
     root = tmp_path_factory.mktemp("runs")
+    one = ["--batch-size", "32", *EPOCHS, "--out"]
     started = {
-        "reference": start(command("--batch-size", "32", *EPOCHS, "--out", str(root / "reference")), root),
+        "reference": start(command(*one, str(root / "reference")), root),
         "ddp": start([sys.executable, "-m", "torch.distributed.run", "--standalone",
                       "--nproc_per_node=2", "-m", "cspnet_lib.train", *TINY, "--batch-size", "16",
                       *EPOCHS, "--out", str(root / "ddp")], root),
-        "killed": start(command("--batch-size", "32", *EPOCHS, "--out", str(root / "killed")), root),
+        "killed": start(command(*one, str(root / "killed")), root),
     }
     watcher = threading.Thread(target=sigterm_after_first_epoch,
                                args=(started["killed"], root / "killed"), daemon=True)
@@ -131,7 +132,7 @@ def test_run_writes_its_files(reference):
     assert [line["epoch"] for line in lines] == [1, 2]
     assert set(lines[0]) == {"epoch", "train_loss", "test_loss", "test_accuracy", "lr", *TIMING}
     assert lines[-1]["lr"] == 0.0  # the cosine ends at 0
-    best = checkpoint.load(reference / "best.pt")
+    best = checkpoint.load_checkpoint(reference / "best.pt")
     assert best["test_accuracy"] == max(line["test_accuracy"] for line in lines)
 
 
@@ -141,7 +142,8 @@ def test_two_processes_equal_one_with_twice_the_batch(reference, runs):
     out, process = runs["ddp"]
     done = finish(process)
     assert done.returncode == 0, done.stderr
-    assert "2 process(es)" in done.stdout and "effective batch 32 = 16 per process x 2" in done.stdout
+    assert "2 process(es)" in done.stdout
+    assert "effective batch 32 = 16 per process x 2" in done.stdout
     assert done.stdout.count("epoch 1/2") == 1  # only rank 0 prints
     assert json.loads((out / "config.json").read_text())["world_size"] == 2
     ours, theirs = weights(out), weights(reference)
@@ -194,7 +196,7 @@ def test_a_failed_write_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(torch, "save", full_disk)
     with pytest.raises(OSError):
         checkpoint.save_atomic({"model": {"w": torch.zeros(3)}}, path)
-    assert torch.equal(checkpoint.load(path)["model"]["w"], torch.ones(3))
+    assert torch.equal(checkpoint.load_checkpoint(path)["model"]["w"], torch.ones(3))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt"]
 
 
@@ -223,5 +225,5 @@ def test_bad_input_is_one_line_and_exit_code_2(args, message, tmp_path, capsys):
 
 def test_eval_only_scores_saved_weights(reference, capsys):
     assert main([*TINY, "--eval-only", "--weights", str(reference / "best.pt")]) == 0
-    accuracy = checkpoint.load(reference / "best.pt")["test_accuracy"]
+    accuracy = checkpoint.load_checkpoint(reference / "best.pt")["test_accuracy"]
     assert f"test accuracy {accuracy:.2%}" in capsys.readouterr().out

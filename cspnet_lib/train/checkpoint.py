@@ -53,7 +53,7 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> None:
     os.replace(tmp, path)
 
 
-def load(path: str | Path) -> dict[str, Any]:
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
     """A checkpoint written by ``save_atomic``, on the CPU; ``CheckpointError`` if it is damaged."""
     path = Path(path)
     if not path.is_file():
@@ -72,4 +72,4 @@ def load(path: str | Path) -> dict[str, Any]:
     return state
 
 
-__all__ = ["CheckpointError", "load", "rng_states", "save_atomic", "set_rng_states"]
+__all__ = ["CheckpointError", "load_checkpoint", "rng_states", "save_atomic", "set_rng_states"]

@@ -16,21 +16,21 @@ from typing import Any, Sequence
 import torch
 
 from . import checkpoint
-from .distributed import World, setup, teardown
-from .registry import (DATA_NAMES, MODEL_NAMES, Data, InputError, build_model, load_data,
+from .distributed import World, leave_world, setup_world
+from .registry import (DATA_NAMES, MODEL_NAMES, TrainData, InputError, build_model, load_data,
                        parse_settings)
-from .runner import Options, run, run_config, test_metrics
+from .runner import TrainOptions, run_config, run_training, test_metrics
 
 RUN_FILES = ("config.json", "metrics.jsonl", "checkpoint.pt", "best.pt")
 """What ``--out`` holds; ``--overwrite`` deletes these, and only these."""
 
 
-def parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     """The command line's options."""
     p = argparse.ArgumentParser(
         prog="python -m cspnet_lib.train",
         description="Train one of the book's networks; under torchrun, on many processes (DDP).",
-        epilog=f"Models: {', '.join(MODEL_NAMES)}. Data: {', '.join(DATA_NAMES)}.")
+        epilog=f"Models: {', '.join(MODEL_NAMES)}. TrainData: {', '.join(DATA_NAMES)}.")
     a = p.add_argument
     a("--model", default="cspdensenet", metavar="NAME", help="default: %(default)s")
     a("--data", default="digits", help="digits (offline), cifar10, imagefolder:PATH; "
@@ -88,7 +88,7 @@ def prepare_out(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict[st
     present = [name for name in RUN_FILES if (out / name).exists()]
     if args.resume:
         try:
-            return checkpoint.load(out / "checkpoint.pt")
+            return checkpoint.load_checkpoint(out / "checkpoint.pt")
         except checkpoint.CheckpointError as error:
             p.error(f"--resume: {error}")
     if present and not args.overwrite:
@@ -99,7 +99,7 @@ def prepare_out(p: argparse.ArgumentParser, args: argparse.Namespace) -> dict[st
 
 def load_weights(net: torch.nn.Module, path: str) -> None:
     """Load a state dict, or the ``"model"`` entry of best.pt / checkpoint.pt, into ``net``."""
-    state = checkpoint.load(path)
+    state = checkpoint.load_checkpoint(path)
     try:
         net.load_state_dict(state["model"])
     except RuntimeError as error:
@@ -109,7 +109,7 @@ def load_weights(net: torch.nn.Module, path: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, check everything, then train (or evaluate)."""
-    p = parser()
+    p = build_parser()
     args = p.parse_args(argv)
     check_numbers(p, args)
     try:
@@ -124,8 +124,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, checkpoint.CheckpointError) as error:
         p.error(str(error))
     resume_state = prepare_out(p, args)
-    world = setup(args.device)
-    options = Options(args.model, args.data, settings, args.epochs, args.batch_size, args.lr,
+    world = setup_world(args.device)
+    options = TrainOptions(args.model, args.data, settings, args.epochs, args.batch_size, args.lr,
                       args.weight_decay, args.seed, args.out, args.resume, args.amp,
                       args.channels_last, args.compile, args.grad_accum, args.workers,
                       args.freeze_bn)
@@ -134,15 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return evaluate_only(net, data, world, options)
         if args.out and world.main:
             start_out(Path(args.out), options, data, world, resume_state)
-        return run(options, data, net, world, resume_state)
+        return run_training(options, data, net, world, resume_state)
     except ValueError as error:
         p.error(str(error))
     finally:
-        teardown(world)
+        leave_world(world)
     return 0
 
 
-def start_out(out: Path, options: Options, data: Data, world: World,
+def start_out(out: Path, options: TrainOptions, data: TrainData, world: World,
               resume_state: dict[str, Any] | None) -> None:
     """Write config.json; on --resume keep only the metrics lines of the epochs the checkpoint
     holds (an epoch whose line was written after the checkpoint is run again)."""
@@ -159,7 +159,8 @@ def start_out(out: Path, options: Options, data: Data, world: World,
                                      + "\n", encoding="utf-8")
 
 
-def evaluate_only(net: torch.nn.Module, data: Data, world: World, options: Options) -> int:
+def evaluate_only(net: torch.nn.Module, data: TrainData, world: World,
+                  options: TrainOptions) -> int:
     """Print the test loss and accuracy of the loaded weights."""
     net.to(world.device)
     loss, accuracy = test_metrics(net, data, world, options.batch_size, False, options.amp)
@@ -169,4 +170,4 @@ def evaluate_only(net: torch.nn.Module, data: Data, world: World, options: Optio
     return 0
 
 
-__all__ = ["RUN_FILES", "main", "parser"]
+__all__ = ["RUN_FILES", "build_parser", "main"]

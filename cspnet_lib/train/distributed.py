@@ -33,7 +33,7 @@ class World:
         return self.size > 1
 
 
-def setup(device: str | None = None) -> World:
+def setup_world(device: str | None = None) -> World:
     """Join torchrun's process group if there is one: nccl on CUDA, gloo on CPU, automatically.
 
     ``device``: ``"cpu"`` or ``"cuda"``; default CUDA where available. Each process takes the GPU
@@ -64,10 +64,10 @@ def any_true(flag: bool, world: World) -> bool:
     return all_sum([float(flag)], world)[0] > 0
 
 
-def teardown(world: World) -> None:
+def leave_world(world: World) -> None:
     """Leave the process group (lets torchrun's processes exit cleanly)."""
     if world.distributed and dist.is_initialized():
         dist.destroy_process_group()
 
 
-__all__ = ["World", "all_sum", "any_true", "setup", "teardown"]
+__all__ = ["World", "all_sum", "any_true", "leave_world", "setup_world"]

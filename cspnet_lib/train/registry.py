@@ -45,7 +45,7 @@ class InputError(ValueError):
 
 
 @dataclass(frozen=True)
-class Data:
+class TrainData:
     """A training and a test set of ``(image, label)`` pairs, with their shape."""
 
     name: str
@@ -73,7 +73,7 @@ def parse_settings(pairs: list[str]) -> dict[str, Any]:
     return settings
 
 
-def model_settings(name: str, settings: dict[str, Any], data: Data) -> dict[str, Any]:
+def model_settings(name: str, settings: dict[str, Any], data: TrainData) -> dict[str, Any]:
     """The keywords ``name`` is built with for ``data``: the data's channels and classes,
     chapter 6's small settings for the digits, then the user's ``--set``."""
     base: dict[str, Any] = {"num_classes": data.num_classes, "in_channels": data.in_channels}
@@ -84,7 +84,7 @@ def model_settings(name: str, settings: dict[str, Any], data: Data) -> dict[str,
     return {**base, **settings}
 
 
-def build_model(name: str, settings: dict[str, Any], data: Data,
+def build_model(name: str, settings: dict[str, Any], data: TrainData,
                 weights: str | None = None) -> nn.Module:
     """Build network ``name`` for ``data`` with ``settings`` (checked by the library).
 
@@ -105,7 +105,7 @@ def build_model(name: str, settings: dict[str, Any], data: Data,
         raise InputError(f"{name}: {error}") from error
 
 
-def smallest_image(name: str, settings: dict[str, Any], data: Data) -> int:
+def smallest_image(name: str, settings: dict[str, Any], data: TrainData) -> int:
     """The smallest image ``name`` accepts with these settings (the digits are resized to it)."""
     if name in residual_nets.SPECS:
         return residual_nets.MIN_IMAGE_SIZE
@@ -116,7 +116,7 @@ def smallest_image(name: str, settings: dict[str, Any], data: Data) -> int:
 
 
 def load_data(spec: str, *, model: str = "densenet", settings: dict[str, Any] | None = None,
-              limit: int | None = None, root: str = "data") -> Data:
+              limit: int | None = None, root: str = "data") -> TrainData:
     """The data set ``spec`` names, the digits resized to the smallest image ``model`` takes.
 
     ``limit``: keep the first ``limit`` training and test images (quick runs and tests)."""
@@ -129,17 +129,18 @@ def load_data(spec: str, *, model: str = "densenet", settings: dict[str, Any] | 
     else:
         raise InputError(f"unknown data {spec!r}; choose from {', '.join(DATA_NAMES)}")
     if limit is not None:
-        data = Data(data.name, Subset(data.train, range(min(limit, len(data.train)))),
+        data = TrainData(data.name, Subset(data.train, range(min(limit, len(data.train)))),
                     Subset(data.test, range(min(limit, len(data.test)))),
                     data.in_channels, data.num_classes, data.image_size)
     return data
 
 
-def _digits(model: str, settings: dict[str, Any]) -> Data:
-    probe = Data("digits", TensorDataset(torch.empty(0)), TensorDataset(torch.empty(0)), 1, 10, 8)
+def _digits(model: str, settings: dict[str, Any]) -> TrainData:
+    empty = TensorDataset(torch.empty(0))
+    probe = TrainData("digits", empty, empty, 1, 10, 8)
     size = max(8, smallest_image(model, settings, probe)) if model in MODEL_NAMES else 8
     split = load_digit_split(image_size=size, seed=0)
-    return Data("digits", TensorDataset(split.x_train, split.y_train),
+    return TrainData("digits", TensorDataset(split.x_train, split.y_train),
                 TensorDataset(split.x_test, split.y_test), 1, 10, size)
 
 
@@ -152,7 +153,7 @@ def _torchvision() -> Any:
     return torchvision
 
 
-def _cifar10(root: str) -> Data:
+def _cifar10(root: str) -> TrainData:
     tv = _torchvision()
     t = tv.transforms
     mean, std = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
@@ -165,10 +166,10 @@ def _cifar10(root: str) -> Data:
     except Exception as error:  # urllib's errors, a full disk, a corrupt archive
         raise InputError(f"could not get CIFAR-10 into {root!r} ({type(error).__name__}: "
                          f"{error}); is this machine online?") from error
-    return Data("cifar10", train, test, 3, 10, 32)
+    return TrainData("cifar10", train, test, 3, 10, 32)
 
 
-def _imagefolder(path: str) -> Data:
+def _imagefolder(path: str) -> TrainData:
     missing = [p for p in (os.path.join(path, "train"), os.path.join(path, "val"))
                if not os.path.isdir(p)]
     if not path or missing:
@@ -181,8 +182,8 @@ def _imagefolder(path: str) -> Data:
         [t.RandomResizedCrop(224), t.RandomHorizontalFlip(), t.ToTensor(), norm]))
     test = tv.datasets.ImageFolder(os.path.join(path, "val"), t.Compose(
         [t.Resize(256), t.CenterCrop(224), t.ToTensor(), norm]))
-    return Data(f"imagefolder:{path}", train, test, 3, len(train.classes), 224)
+    return TrainData(f"imagefolder:{path}", train, test, 3, len(train.classes), 224)
 
 
-__all__ = ["DATA_NAMES", "DENSE_MODELS", "DIGITS", "Data", "InputError", "MODEL_NAMES",
+__all__ = ["DATA_NAMES", "DENSE_MODELS", "DIGITS", "InputError", "MODEL_NAMES", "TrainData",
            "build_model", "load_data", "model_settings", "parse_settings"]

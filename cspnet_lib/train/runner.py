@@ -12,7 +12,6 @@ batch N*b: the same step, except for batch norm, whose statistics are per proces
 from __future__ import annotations
 
 import json
-import math
 import platform
 import signal
 import sys
@@ -31,11 +30,11 @@ from torch.utils.data.distributed import DistributedSampler
 
 from . import checkpoint
 from .distributed import World, all_sum, any_true
-from .registry import Data
+from .registry import TrainData
 
 
 @dataclass
-class Options:
+class TrainOptions:
     """Every setting of a run (the command line's options, see ``cli.py``)."""
 
     model: str = "cspdensenet"
@@ -90,7 +89,7 @@ def autocast(device: torch.device, enabled: bool) -> Any:
 
 
 @torch.no_grad()
-def test_metrics(model: nn.Module, data: Data, world: World, batch_size: int,
+def test_metrics(model: nn.Module, data: TrainData, world: World, batch_size: int,
                  channels_last: bool, amp: bool) -> tuple[float, float]:
     """Test loss and accuracy, each process scoring test images rank, rank + N, ... (summed)."""
     model.eval()
@@ -116,7 +115,7 @@ def batches(loader: DataLoader, skip: int) -> Iterator[tuple[int, Any]]:
             yield i, batch
 
 
-def run(options: Options, data: Data, net: nn.Module, world: World,
+def run_training(options: TrainOptions, data: TrainData, net: nn.Module, world: World,
         resume_state: dict[str, Any] | None = None) -> int:
     """Train ``net`` on ``data`` as ``options`` says; returns the exit code (0)."""
     o, out = options, Path(options.out) if options.out else None
@@ -224,7 +223,7 @@ def run(options: Options, data: Data, net: nn.Module, world: World,
     return 0
 
 
-def run_config(options: Options, data: Data, world: World) -> dict[str, Any]:
+def run_config(options: TrainOptions, data: TrainData, world: World) -> dict[str, Any]:
     """What ``config.json`` records: every setting, the versions, the world size."""
     try:
         from importlib.metadata import version
@@ -239,9 +238,4 @@ def run_config(options: Options, data: Data, world: World) -> dict[str, Any]:
                 "python": platform.python_version()}, "argv": sys.argv[1:]}
 
 
-def steps_per_epoch(images: int, batch_size: int, world_size: int, grad_accum: int) -> int:
-    """Optimizer steps in one epoch (the sampler pads to a multiple of the world size)."""
-    return (math.ceil(images / world_size) // batch_size) // grad_accum
-
-
-__all__ = ["Options", "run", "run_config", "set_train_mode", "steps_per_epoch", "test_metrics"]
+__all__ = ["TrainOptions", "run_config", "run_training", "set_train_mode", "test_metrics"]
