@@ -20,7 +20,7 @@ from typing import Iterator
 import pytest
 import torch
 
-from cspnet_lib.train import checkpoint
+from cspnet_lib.train import checkpoint, runner
 from cspnet_lib.train.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,3 +227,35 @@ def test_eval_only_scores_saved_weights(reference, capsys):
     assert main([*TINY, "--eval-only", "--weights", str(reference / "best.pt")]) == 0
     accuracy = checkpoint.load_checkpoint(reference / "best.pt")["test_accuracy"]
     assert f"test accuracy {accuracy:.2%}" in capsys.readouterr().out
+
+
+class StopAtRead(runner.Stop):
+    """A stop request that arrives on the 12th check: after batch 4 of epoch 2 (8 per epoch),
+    so the run stops mid-epoch, where a signal can land but not on cue."""
+
+    reads = 0
+
+    @property
+    def requested(self) -> bool:
+        self.reads += 1
+        return self.reads >= 12
+
+    @requested.setter
+    def requested(self, value: bool) -> None:
+        pass
+
+
+def test_a_stop_mid_epoch_resumes_from_that_batch(reference, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "run"
+    args = [*TINY, "--batch-size", "32", *EPOCHS, "--out", str(out)]
+    with one_thread_here():
+        monkeypatch.setattr(runner, "Stop", StopAtRead)
+        assert main(args) == 0
+        assert ": checkpoint saved at epoch 2, batch 4" in capsys.readouterr().out
+        assert checkpoint.load_checkpoint(out / "checkpoint.pt")["batch"] == 4
+        monkeypatch.undo()
+        assert main([*args, "--resume"]) == 0
+    assert "resumed at epoch 2, batch 4" in capsys.readouterr().out
+    assert metrics(out) == metrics(reference)
+    ours, theirs = weights(out), weights(reference)
+    assert all(torch.equal(ours[k], theirs[k]) for k in theirs)

@@ -21,6 +21,7 @@ from ..data import load_digit_split
 from ..models import (CSPDenseNet, DenseNet, densenet121, densenet169, densenet201,
                       seed_cspdensenet)
 from ..models import residual_nets
+from ..models.weights import WeightsUnavailable
 from ..plan import min_image_size
 
 DIGITS = dict(growth_rate=8, repeats=(3, 6, 6), stem_channels=16, stem="small")
@@ -101,7 +102,7 @@ def build_model(name: str, settings: dict[str, Any], data: TrainData,
         if "weights" in keywords:
             return getattr(residual_nets, name)(**keywords)
         return residual_nets.build(name, **keywords)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, WeightsUnavailable) as error:
         raise InputError(f"{name}: {error}") from error
 
 
