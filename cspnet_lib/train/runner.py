@@ -108,8 +108,14 @@ def test_metrics(model: nn.Module, data: TrainData, world: World, batch_size: in
     return loss / count, correct / count
 
 
-def batches(loader: DataLoader, skip: int) -> Iterator[tuple[int, Any]]:
-    """The loader's batches numbered from 0, the first ``skip`` passed over (a resumed epoch)."""
+def batches(loader: DataLoader, skip: int, bar: bool = False,
+            label: str = "") -> Iterator[tuple[int, Any]]:
+    """The loader's batches numbered from 0, the first ``skip`` passed over (a resumed epoch);
+    ``bar``: show tqdm's progress bar (rank 0, on a terminal)."""
+    if bar:
+        from tqdm import tqdm
+
+        loader = tqdm(loader, desc=label, leave=False, initial=0)
     for i, batch in enumerate(loader):
         if i >= skip:
             yield i, batch
@@ -169,7 +175,8 @@ def run_training(options: TrainOptions, data: TrainData, net: nn.Module, world: 
         start, images = time.perf_counter(), 0
         sampler.set_epoch(epoch)  # a new order every epoch, the same one in every process
         set_train_mode(model, o.freeze_bn)
-        for i, (x, y) in batches(loader, skip):
+        bar = world.main and sys.stderr.isatty()
+        for i, (x, y) in batches(loader, skip, bar, f"epoch {epoch + 1}/{o.epochs}"):
             x, y = x.to(world.device, non_blocking=True), y.to(world.device, non_blocking=True)
             if o.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
