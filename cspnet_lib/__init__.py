@@ -6,7 +6,7 @@ The library in layers, each importing only from the layers below it:
 
     teach/      the book's figures, diagrams, explorer, tables, glue (matplotlib, ipywidgets)
     bench/      ``python -m cspnet_lib.bench``: latency, memory, the side-by-side table
-    train.py, data.py   a small seeded training loop on offline data
+    train/, data.py     the seeded training loop, offline data, ``python -m cspnet_lib.train``
     measure/    measuring built models: FLOPs, shapes, CIO, gradients, chapter 6's instruments
     models/     the networks (torch)
     plan.py, config.py, settings.py    the torch-free core: channel arithmetic, settings, checks

@@ -17,8 +17,8 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .data import DigitSplit
-from .settings import check_int
+from ..data import DigitSplit
+from ..settings import check_int
 
 
 @dataclass(frozen=True)
@@ -142,3 +142,6 @@ def train_classifier(build: Callable[[], nn.Module], data: DigitSplit, *, epochs
     result = TrainResult(seed, epochs, tuple(losses), evaluate(model, data.x_train, data.y_train),
                          evaluate(model, data.x_test, data.y_test), time.perf_counter() - start)
     return model, result
+
+
+__all__ = ["TrainResult", "evaluate", "train_classifier"]
