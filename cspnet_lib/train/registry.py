@@ -146,8 +146,10 @@ def _digits(model: str, settings: dict[str, Any]) -> TrainData:
 
 
 def _torchvision() -> Any:
+    from ..models.weights import import_torchvision  # also loads PyPI's CUDA wheel beside CPU torch
+
     try:
-        import torchvision
+        torchvision = import_torchvision()
     except Exception as error:  # not installed, or built for another torch
         raise InputError(f"this data set needs torchvision, which does not import here "
                          f"({type(error).__name__}: {error})") from error
