@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
+from .blocks import DenseBlock, Transition, init_weights, stem_layers
 from .inputs import check_batch, check_images, plan_feature_maps
 from .csp_stage import CSPStage
 from ..config import CSPDENSENET_DEFAULTS, CSPDenseNetConfig  # noqa: F401 (DEFAULTS: old path)
@@ -59,14 +59,14 @@ class CSPDenseNet(nn.Module):
                 fusion_transition = Transition(concat.channels, second.channels)
             if concat.size < dense.size:  # fusion "last": part 2 was downsampled, so part 1 too
                 part1_path = nn.AvgPool2d(kernel_size=2, stride=2)
-            stages.append(CSPStage(block, c.fusion, split_ratio=c.split_ratio, stage=s,
+            stages.append(CSPStage(block, c.fusion, split_ratio=c.split_ratio,
                                    part2_transition=part2_transition,
                                    fusion_transition=fusion_transition, part1_path=part1_path))
         self.stages = nn.Sequential(*stages)
         channels = head_channels(plan)
         self.norm = nn.BatchNorm2d(channels)
-        self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
-        self.classifier = trace_as(nn.Linear(channels, c.num_classes), None, "fc")
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, c.num_classes)
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
