@@ -7,6 +7,7 @@
 - ``cio``: memory traffic (CIO) with forward hooks;
 - ``gradients``: the gradient at a dense block's input, split by path, and batch norms
   recalibrated for measuring;
+- ``path_summary``: three numbers for one split (how alike the paths are, the bypass's share);
 - ``residual_paths``: the same split at a residual stack's input (chapter 1's control);
 - ``instruments``: chapter 6's time by layer type and saved activation bytes;
 - ``roles``: a residual network's FLOPs and CIO by the role of each convolution.
@@ -21,6 +22,7 @@ from .gradients import (PROBES, PathGradients, block_input, check_images_and_tar
                         path_gradients, recalibrate_batchnorm)
 from .hooks import check_module, model_mode, run_with_hooks
 from .instruments import saved_activation_bytes, time_by_layer
+from .path_summary import PathSummary, path_summary
 from .residual_paths import residual_path_gradients, residual_stacks
 from .roles import ROLES, cio_by_role, flops_by_role, roles
 from .trace import TraceRow, plan_steps, shape_trace, trace_as
@@ -31,6 +33,6 @@ __all__ = [
     "flops_by_role", "mean_similarity", "measure_cio", "measure_flops", "model_mode",
     "network_path_gradients", "path_gradients", "roles", "run_with_hooks",
     "saved_activation_bytes", "shape_trace", "time_by_layer", "plan_steps", "trace_as",
-    "check_images_and_targets",
+    "check_images_and_targets", "PathSummary", "path_summary",
     "recalibrate_batchnorm", "residual_path_gradients", "residual_stacks",
 ]
