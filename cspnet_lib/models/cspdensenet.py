@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import DenseBlock, Transition, init_weights, stem_layers
-from .inputs import check_batch, check_images, plan_feature_maps
+from .inputs import check_planned_input
 from .csp_stage import CSPStage
 from ..config import CSPDENSENET_DEFAULTS, CSPDenseNetConfig  # noqa: F401 (DEFAULTS: old path)
 from ..plan import channel_plan, check_model_fits, head_channels, min_image_size, plan_by_stage
@@ -70,8 +70,7 @@ class CSPDenseNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
-        check_batch(x, self.training, *plan_feature_maps(self.config, x))
+        check_planned_input(self, x)
         features = torch.relu(self.norm(self.stages(self.stem(x))))
         return self.classifier(torch.flatten(self.pool(features), 1))
 

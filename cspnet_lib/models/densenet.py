@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import DenseBlock, Transition, init_weights, stem_layers
-from .inputs import check_batch, check_images, plan_feature_maps
+from .inputs import check_planned_input
 from ..config import DenseNetConfig
 from ..plan import channel_plan, check_config, check_model_fits, min_image_size, plan_by_stage
 
@@ -51,8 +51,7 @@ class DenseNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
-        check_batch(x, self.training, *plan_feature_maps(self.config, x))
+        check_planned_input(self, x)
         features = torch.relu(self.features(x))        # stem, dense blocks, transitions, BN-ReLU
         return self.classifier(torch.flatten(self.pool(features), 1))
 

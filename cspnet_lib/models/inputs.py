@@ -119,3 +119,10 @@ def strided_feature_maps(model: nn.Module, x: Tensor) -> tuple[tuple[int, int], 
                 outputs.append(m.out_channels * h * w)
     elements = sum(outputs) if torch.is_grad_enabled() else max(outputs)
     return (h, w), 4 * elements
+
+
+def check_planned_input(model: nn.Module, x: Any) -> None:
+    """``check_images`` and ``check_batch`` for a DenseNet or CSPDenseNet, whose feature maps
+    come from its channel plan (``model.config``); x: (N, in_channels, H, W)."""
+    check_images(x, model.in_channels, model.min_image_size, model.classifier.weight.dtype)
+    check_batch(x, model.training, *plan_feature_maps(model.config, x))
