@@ -4,7 +4,8 @@
 
 The library in layers, each importing only from the layers below it:
 
-    teach/      the book's figures, diagrams, explorer, tables, glue (matplotlib, ipywidgets)
+    teach/      the book's figures, diagrams, explorer, tables, glue (matplotlib, ipywidgets),
+                and the cells' small arithmetic (mean, pct)
     bench/      ``python -m cspnet_lib.bench``: latency, memory, the side-by-side table
     train/, data.py     the seeded training loop, offline data, ``python -m cspnet_lib.train``
     measure/    measuring built models: FLOPs, shapes, CIO, gradients, chapter 6's instruments
@@ -35,7 +36,7 @@ from .plan import (BREAKDOWN_PARTS, PlanRow, channel_plan, count_cio, count_flop
 
 _moved.install()
 
-LAZY_MODULES = ("teach.glue", "teach.tables", "teach.plots", "teach.diagrams", "teach.widgets",
+LAZY_MODULES = ("teach.numbers", "teach.glue", "teach.tables", "teach.plots", "teach.diagrams", "teach.widgets",
                 "teach.readable", "teach.bench_plots", "teach.residual_plots", "bench", "train",
                 "data")
 """Searched first, in this order, for a name not imported above, then every other module; each

@@ -21,7 +21,7 @@ import types
 from importlib.machinery import ModuleSpec
 
 MOVED: dict[str, tuple[str, ...]] = {
-    "blocks": ("models.blocks",),
+    "blocks": ("models.blocks", "measure.trace"),  # trace_as: labels left the models
     "csp_stage": ("models.csp_stage",),
     "densenet": ("models.densenet",),
     "cspdensenet": ("models.cspdensenet",),

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, make_config
-from .settings import FUSIONS, STEMS, check_fits, check_int  # noqa: F401 (FUSIONS, STEMS: old path)
+from .settings import (FUSIONS, STEMS, ImageTooSmall, check_fits,  # noqa: F401 (FUSIONS, STEMS:
+                       check_int)  # old path)
 
 @dataclass(frozen=True)
 class PlanRow:
@@ -100,7 +101,7 @@ def _check_channels(row: PlanRow, hint: str) -> None:
 def _check_size(row: PlanRow, image_size: int) -> None:
     if row.size < 1:
         where = "the stem" if row.stage is None else f"stage {row.stage}"
-        raise ValueError(
+        raise ImageTooSmall(
             f"image_size={image_size} is too small: {where} would be 0x0 pixels at step "
             f"{row.step!r}; use a larger image_size or fewer stages (len(repeats))"
         )
@@ -261,9 +262,7 @@ def min_image_size(kind: str, **config: Any) -> int:
         try:
             channel_plan(kind, mid, **config)
             high = mid
-        except ValueError as error:
-            if "image_size" not in str(error):
-                raise
+        except ImageTooSmall:
             low = mid + 1
     return low
 

@@ -20,6 +20,11 @@ STEMS = ("imagenet", "small")
 ``"small"``: one 3x3 stride-1 conv, no pooling, for 8x8 digits or 32x32 CIFAR images."""
 
 
+class ImageTooSmall(ValueError):
+    """An ``image_size`` that some downsampling of the network would shrink to nothing: a
+    ``ValueError`` that ``min_image_size`` can tell from every other one."""
+
+
 def check_int(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
     """Return ``value`` if it is an int in ``[minimum, maximum]``, else raise."""
     if isinstance(value, bool) or not isinstance(value, int):

@@ -128,7 +128,9 @@ def python_result(kind: str, config: dict[str, Any], with_min: bool) -> dict[str
     try:
         rows = channel_plan(kind, **config)
     except (ValueError, TypeError) as error:
-        return {"error": [type(error).__name__, str(error)]}
+        # the builtin kind (ImageTooSmall is a ValueError): what plan.js throws
+        kind = next(c for c in type(error).__mro__ if c.__module__ == "builtins")
+        return {"error": [kind.__name__, str(error)]}
     rest = {k: v for k, v in config.items() if k != "image_size"}
     return {
         "rows": [[r.stage, r.step, r.channels, r.size, r.params, r.flops, r.cio] for r in rows],

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .hooks import run_with_hooks
+from .hooks import check_module, run_with_hooks
 from ..settings import check_int
 
 __all__ = ["cio_by_module", "measure_cio"]
@@ -62,8 +62,7 @@ def cio_by_module(model: nn.Module, image_size: int = 224, *,
     ``{"features.conv0": 1_003_520, ...}``; a layer that runs twice counts twice.
     ``layer_types=(nn.Conv2d, nn.MaxPool2d)`` counts pooling layers as well.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    check_module(model)
     image_size = check_int("image_size", image_size, 1, 4096)
     layer_types = _check_layer_types(layer_types)
     names = {module: name for name, module in model.named_modules()}

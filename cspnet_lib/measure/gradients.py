@@ -32,6 +32,7 @@ from torch import Tensor, nn
 
 from ..models.blocks import DenseBlock
 from ..models.csp_stage import CSPStage
+from ..models.inputs import check_images
 from ..plan import split_sizes
 from ..settings import check_choice, check_int
 from .hooks import check_module, model_mode
@@ -143,14 +144,6 @@ def _split_by_path(stage: nn.Module, block: DenseBlock,
     return PathGradients(names, torch.stack(vectors), total.flatten())
 
 
-def _check_images(name: str, x: object) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor shaped (N, C, H, W), got {type(x).__name__}")
-    if x.dim() != 4 or not x.is_floating_point():
-        raise ValueError(f"{name} must be a float tensor shaped (N, C, H, W), got shape "
-                         f"{tuple(x.shape)} and dtype {x.dtype}")
-
-
 def path_gradients(module: nn.Module, x0: Tensor, seed: int = 0, probe: str = "pixel",
                    loss: Callable[[Tensor], Tensor] | None = None) -> PathGradients:
     """Split the gradient at ``x0`` into one contribution per path through ``module``.
@@ -164,7 +157,7 @@ def path_gradients(module: nn.Module, x0: Tensor, seed: int = 0, probe: str = "p
     statistics and is not updated); no parameter's ``.grad`` changes. ``x0``: (N, C, H, W).
     """
     check_module(module, "module")
-    _check_images("x0", x0)
+    check_images(x0, name="x0")
     check_int("seed", seed, minimum=0)
     check_choice("probe", probe, PROBES)
     if loss is not None and not callable(loss):
@@ -211,7 +204,7 @@ def block_input(model: nn.Module, images: Tensor, block: int = 0) -> Tensor:
     same stage with a random probe instead of the real loss.
     """
     stage, _ = _stage_of(model, block)
-    _check_images("images", images)
+    check_images(images, name="images")
     seen: list[Tensor] = []
     handle = stage.register_forward_pre_hook(lambda module, inputs: seen.append(inputs[0].detach().clone()))
     try:
@@ -224,7 +217,7 @@ def block_input(model: nn.Module, images: Tensor, block: int = 0) -> Tensor:
 
 def check_images_and_targets(images: object, targets: object) -> None:
     """Raise unless ``images`` is a float (N, C, H, W) tensor and ``targets`` (N,) class indices."""
-    _check_images("images", images)
+    check_images(images, name="images")
     if not isinstance(targets, Tensor):
         raise TypeError(f"targets must be a torch.Tensor of class indices, got {type(targets).__name__}")
     if targets.dim() != 1 or targets.shape[0] != images.shape[0] or targets.is_floating_point():
@@ -244,7 +237,7 @@ def recalibrate_batchnorm(model: nn.Module, images: Tensor) -> nn.Module:
     training. Measure a copy (``copy.deepcopy``) to leave a training run untouched.
     """
     check_module(model)
-    _check_images("images", images)
+    check_images(images, name="images")
     norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         raise ValueError("model has no batch norm layer to recalibrate")

@@ -13,7 +13,9 @@ import time
 import torch
 from torch import Tensor, nn
 
+from ..models.inputs import check_images
 from ..settings import check_int
+from .hooks import check_module, model_mode
 
 
 def saved_activation_bytes(model: nn.Module, x: Tensor) -> int:
@@ -25,8 +27,7 @@ def saved_activation_bytes(model: nn.Module, x: Tensor) -> int:
     at all. Unlike the RSS measured by ``train_step_memory``, this does not depend on the memory
     allocator or the machine: it is the activation memory that training must hold.
     """
-    if not isinstance(model, nn.Module) or not isinstance(x, Tensor):
-        raise TypeError("saved_activation_bytes takes a torch.nn.Module and a Tensor")
+    _check_model_and_batch(model, x)
     params = {p.untyped_storage().data_ptr() for p in model.parameters()}
     storages: dict[int, int] = {}
 
@@ -36,14 +37,15 @@ def saved_activation_bytes(model: nn.Module, x: Tensor) -> int:
             storages[storage.data_ptr()] = storage.nbytes()
         return t
 
-    was_training = model.training
-    model.train()
-    try:
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            model(x)
-    finally:
-        model.train(was_training)
+    with model_mode(model, training=True), \
+            torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(x)
     return sum(storages.values())
+
+
+def _check_model_and_batch(model: object, x: object) -> None:
+    check_module(model)
+    check_images(x)
 
 
 def time_by_layer(model: nn.Module, x: Tensor, rounds: int = 5) -> dict[str, float]:
@@ -52,9 +54,9 @@ def time_by_layer(model: nn.Module, x: Tensor, rounds: int = 5) -> dict[str, flo
     Keys: ``"conv 1x1"``, ``"conv 3x3"``, ``"conv other"`` (the stem), ``"batch norm + ReLU"``,
     ``"pooling"``, ``"linear"``, and ``"concatenation + rest"``: the whole pass minus the timed
     layers, i.e. ``torch.cat`` in the dense blocks, the split, and Python's own overhead.
+    The model runs in eval mode; its mode is restored.
     """
-    if not isinstance(model, nn.Module) or not isinstance(x, Tensor):
-        raise TypeError("time_by_layer takes a torch.nn.Module and a Tensor")
+    _check_model_and_batch(model, x)
     rounds = check_int("rounds", rounds, 1, 10_000)
 
     def kind(m: nn.Module) -> str | None:
@@ -81,9 +83,8 @@ def time_by_layer(model: nn.Module, x: Tensor, rounds: int = 5) -> dict[str, flo
         if kind(m) is not None:
             handles += [m.register_forward_pre_hook(start), m.register_forward_hook(stop)]
     runs: list[dict[str, float]] = []
-    model.eval()
     try:
-        with torch.inference_mode():
+        with model_mode(model), torch.inference_mode():
             model(x)  # warm-up
             for _ in range(rounds):
                 current.clear()

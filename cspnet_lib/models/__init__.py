@@ -6,6 +6,7 @@
 - ``residual``: ResNet's, ResNeXt's and Darknet's residual blocks as the darknet cfgs build them;
 - ``residual_nets``: ResNet-50, ResNeXt-50, Darknet-53 and their CSP versions (chapter 7);
 - ``residual_control``: a small residual network for the digits, chapter 1's control;
+- ``weights``, ``state_rules``: torchvision's and timm's weights converted both ways (``weights=``);
 - ``inputs``: the checks of what a model is given, before it runs.
 
 May import: ``torch``, ``cspnet_lib.settings``, ``cspnet_lib.config``, ``cspnet_lib.plan``.

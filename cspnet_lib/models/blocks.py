@@ -32,18 +32,6 @@ def split_channels(x: Tensor, split_ratio: float = 0.5) -> tuple[Tensor, Tensor]
     return x[:, :part1], x[:, part1:]
 
 
-def trace_as(module: nn.Module, stage: int | None, step: str | tuple[str, ...]) -> nn.Module:
-    """Label a module with the plan step its output is, so ``shape_trace`` can report it.
-
-    Labelled sub-modules without a stage (a dense block's bottlenecks) take this stage too.
-    """
-    for sub in module.modules():
-        if hasattr(sub, "plan_step") and getattr(sub, "plan_stage", None) is None:
-            sub.plan_stage = stage
-    module.plan_stage, module.plan_step = stage, step
-    return module
-
-
 class ChannelSplit(nn.Module):
     """``split_channels`` as a module, so a forward hook can see both parts."""
 
@@ -83,7 +71,6 @@ class Bottleneck(nn.Module):
         self.norm2 = nn.BatchNorm2d(inner)
         self.relu2 = nn.ReLU(inplace=True)
         self.conv2 = nn.Conv2d(inner, growth_rate, kernel_size=3, padding=1, bias=False)
-        self.plan_step = "bottleneck"
 
     def forward(self, x: Tensor) -> Tensor:
         return self.conv2(self.relu2(self.norm2(self.conv1(self.relu1(self.norm1(x))))))
@@ -104,7 +91,6 @@ class DenseBlock(nn.ModuleDict):
             self[f"denselayer{i + 1}"] = Bottleneck(in_channels + i * growth_rate, growth_rate,
                                                     bottleneck_width)
         self.out_channels = dense_block_channels(in_channels, repeats, growth_rate)
-        self.plan_step = "dense"
 
     def forward(self, x0: Tensor) -> Tensor:
         features = [x0]
@@ -149,7 +135,6 @@ def stem_layers(in_channels: int, stem_channels: int, stem: str = "imagenet") ->
     layers["relu0"] = nn.ReLU(inplace=True)
     if stem == "imagenet":
         layers["pool0"] = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-    trace_as(next(reversed(layers.values())), None, "stem")
     return layers
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from torch import Tensor, nn
 
-from .blocks import ChannelSplit, Concat, trace_as
+from .blocks import ChannelSplit, Concat
 from ..settings import FUSIONS, check_choice
 
 
@@ -36,15 +36,12 @@ class CSPStage(nn.Module):
             ``None`` in a network's last stage, which has no transition after the concatenation.
         part1_path: what part 1 goes through before the concatenation (``P`` of "last");
             default identity.
-        stage: the stage's index, used to label ``shape_trace`` rows.
-        block_step: the ``shape_trace`` label of the block's output: ``"dense"`` for a dense
-            block, ``"blocks"`` for a stack of residual blocks.
     """
 
     def __init__(self, block: nn.Module, fusion: str = "csp", *, split: nn.Module | None = None,
                  split_ratio: float = 0.5, part2_transition: nn.Module | None = None,
-                 fusion_transition: nn.Module | None = None, part1_path: nn.Module | None = None,
-                 stage: int | None = None, block_step: str = "dense") -> None:
+                 fusion_transition: nn.Module | None = None,
+                 part1_path: nn.Module | None = None) -> None:
         super().__init__()
         self.fusion = check_choice("fusion", fusion, FUSIONS)
         if fusion == "first" and part2_transition is not None:
@@ -52,17 +49,12 @@ class CSPStage(nn.Module):
         if fusion == "last" and fusion_transition is not None:
             raise ValueError('fusion="last" has no transition after the concatenation; '
                              "pass fusion_transition=None")
-        self.split = trace_as(ChannelSplit(split_ratio) if split is None else split, stage,
-                              ("part1", "part2"))
-        self.block = trace_as(block, stage, block_step)
-        self.part2_transition = self._labelled(part2_transition, stage, "first_transition")
-        self.part1_path = nn.Identity() if part1_path is None else part1_path
-        self.concat = trace_as(Concat(), stage, "concat")
-        self.fusion_transition = self._labelled(fusion_transition, stage, "second_transition")
-
-    @staticmethod
-    def _labelled(module: nn.Module | None, stage: int | None, step: str) -> nn.Module:
-        return nn.Identity() if module is None else trace_as(module, stage, step)
+        self.split = ChannelSplit(split_ratio) if split is None else split
+        self.block = block
+        self.part2_transition = _or_identity(part2_transition)
+        self.part1_path = _or_identity(part1_path)
+        self.concat = Concat()
+        self.fusion_transition = _or_identity(fusion_transition)
 
     def forward(self, x0: Tensor) -> Tensor:
         # "first" lacks part2_transition, "last" fusion_transition (identities)
@@ -74,3 +66,8 @@ class CSPStage(nn.Module):
 
     def extra_repr(self) -> str:
         return f"fusion={self.fusion!r}"
+
+
+def _or_identity(module: nn.Module | None) -> nn.Module:
+    """A stage's missing transition or bypass: the identity."""
+    return nn.Identity() if module is None else module

@@ -7,8 +7,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
-from .inputs import check_batch, check_images, plan_feature_maps
+from .blocks import DenseBlock, Transition, init_weights, stem_layers
+from .inputs import check_planned_input
 from .csp_stage import CSPStage
 from ..config import CSPDENSENET_DEFAULTS, CSPDenseNetConfig  # noqa: F401 (DEFAULTS: old path)
 from ..plan import channel_plan, check_model_fits, head_channels, min_image_size, plan_by_stage
@@ -59,19 +59,18 @@ class CSPDenseNet(nn.Module):
                 fusion_transition = Transition(concat.channels, second.channels)
             if concat.size < dense.size:  # fusion "last": part 2 was downsampled, so part 1 too
                 part1_path = nn.AvgPool2d(kernel_size=2, stride=2)
-            stages.append(CSPStage(block, c.fusion, split_ratio=c.split_ratio, stage=s,
+            stages.append(CSPStage(block, c.fusion, split_ratio=c.split_ratio,
                                    part2_transition=part2_transition,
                                    fusion_transition=fusion_transition, part1_path=part1_path))
         self.stages = nn.Sequential(*stages)
         channels = head_channels(plan)
         self.norm = nn.BatchNorm2d(channels)
-        self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
-        self.classifier = trace_as(nn.Linear(channels, c.num_classes), None, "fc")
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, c.num_classes)
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
-        check_batch(x, self.training, *plan_feature_maps(self.config, x))
+        check_planned_input(self, x)
         features = torch.relu(self.norm(self.stages(self.stem(x))))
         return self.classifier(torch.flatten(self.pool(features), 1))
 

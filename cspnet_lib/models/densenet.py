@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .blocks import DenseBlock, Transition, init_weights, stem_layers, trace_as
-from .inputs import check_batch, check_images, plan_feature_maps
+from .blocks import DenseBlock, Transition, init_weights, stem_layers
+from .inputs import check_planned_input
 from ..config import DenseNetConfig
 from ..plan import channel_plan, check_config, check_model_fits, min_image_size, plan_by_stage
 
@@ -38,21 +38,20 @@ class DenseNet(nn.Module):
         channels = c.stem_channels
         for s, rows in enumerate(plan_by_stage(plan)):
             block = DenseBlock(channels, len(rows["bottleneck"]), c.growth_rate, c.bottleneck_width)
-            features[f"denseblock{s + 1}"] = trace_as(block, s, "dense")
+            features[f"denseblock{s + 1}"] = block
             channels = rows["dense"].channels
             if "transition" in rows:
                 transition = Transition(channels, rows["transition"].channels)
-                features[f"transition{s + 1}"] = trace_as(transition, s, "transition")
+                features[f"transition{s + 1}"] = transition
                 channels = rows["transition"].channels
         features["norm5"] = nn.BatchNorm2d(channels)
         self.features = nn.Sequential(features)
-        self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
-        self.classifier = trace_as(nn.Linear(channels, c.num_classes), None, "fc")
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(channels, c.num_classes)
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_images(x, self.in_channels, self.min_image_size, self.classifier.weight.dtype)
-        check_batch(x, self.training, *plan_feature_maps(self.config, x))
+        check_planned_input(self, x)
         features = torch.relu(self.features(x))        # stem, dense blocks, transitions, BN-ReLU
         return self.classifier(torch.flatten(self.pool(features), 1))
 

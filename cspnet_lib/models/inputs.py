@@ -21,30 +21,39 @@ from ..plan import channel_plan
 from ..settings import check_fits, memory_size
 
 
-def check_images(x: Any, in_channels: int, min_size: int, dtype: torch.dtype) -> None:
+def check_images(x: Any, in_channels: int | None = None, min_size: int = 1,
+                 dtype: torch.dtype | None = None, *, name: str = "x") -> None:
     """Reject a batch a model cannot take: not a tensor (TypeError), wrong dtype (TypeError),
-    not (N, in_channels, H, W) or smaller than ``min_size`` (ValueError)."""
+    not (N, in_channels, H, W) or smaller than ``min_size`` (ValueError).
+
+    ``in_channels=None``: any C; ``dtype=None``: any floating dtype (what the measurements of
+    ``cspnet_lib.measure`` take). ``name``: the argument's name in the messages.
+    """
+    channels = "C" if in_channels is None else in_channels
     if not isinstance(x, Tensor):
         how = ("; convert it with torch.from_numpy(x).float()"
                if type(x).__module__ == "numpy" else "")
-        raise TypeError(f"x must be a torch.Tensor shaped (N, {in_channels}, H, W), "
+        raise TypeError(f"{name} must be a torch.Tensor shaped (N, {channels}, H, W), "
                         f"got {type(x).__name__}{how}")
     shape = tuple(x.shape)
+    if dtype is None and (x.dim() != 4 or not x.is_floating_point()):
+        raise ValueError(f"{name} must be a float tensor shaped (N, {channels}, H, W), got shape "
+                         f"{shape} and dtype {x.dtype}")
     if x.dim() == 3 and shape[0] == in_channels:
-        raise ValueError(f"x has shape {shape}: one image without a batch dimension; "
-                         f"x.unsqueeze(0) makes it (1, {', '.join(map(str, shape))})")
+        raise ValueError(f"{name} has shape {shape}: one image without a batch dimension; "
+                         f"{name}.unsqueeze(0) makes it (1, {', '.join(map(str, shape))})")
     if x.dim() != 4:
-        raise ValueError(f"x must be a tensor shaped (N, {in_channels}, H, W), got shape {shape}")
-    if x.dtype != dtype:
+        raise ValueError(f"{name} must be a tensor shaped (N, {channels}, H, W), got shape {shape}")
+    if dtype is not None and x.dtype != dtype:
         scale = " / 255 (pixels 0-255 to 0-1)" if not x.dtype.is_floating_point else ""
-        convert = "x.float()" if dtype == torch.float32 else f"x.to({dtype})"
+        convert = f"{name}.float()" if dtype == torch.float32 else f"{name}.to({dtype})"
         raise TypeError(f"x has dtype {x.dtype} but the model's weights are {dtype}; "
                         f"convert with {convert}{scale}")
-    if shape[1] != in_channels:
-        raise ValueError(f"x has {shape[1]} channels but the model was built with "
+    if in_channels is not None and shape[1] != in_channels:
+        raise ValueError(f"{name} has {shape[1]} channels but the model was built with "
                          f"in_channels={in_channels}")
     if min(shape[2:]) < min_size:
-        raise ValueError(f"x is {shape[2]}x{shape[3]} pixels; these settings need at least "
+        raise ValueError(f"{name} is {shape[2]}x{shape[3]} pixels; these settings need at least "
                          f"{min_size}x{min_size}")
 
 
@@ -110,3 +119,10 @@ def strided_feature_maps(model: nn.Module, x: Tensor) -> tuple[tuple[int, int], 
                 outputs.append(m.out_channels * h * w)
     elements = sum(outputs) if torch.is_grad_enabled() else max(outputs)
     return (h, w), 4 * elements
+
+
+def check_planned_input(model: nn.Module, x: Any) -> None:
+    """``check_images`` and ``check_batch`` for a DenseNet or CSPDenseNet, whose feature maps
+    come from its channel plan (``model.config``); x: (N, in_channels, H, W)."""
+    check_images(x, model.in_channels, model.min_image_size, model.classifier.weight.dtype)
+    check_batch(x, model.training, *plan_feature_maps(model.config, x))

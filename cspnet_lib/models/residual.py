@@ -89,7 +89,6 @@ class ResidualBottleneck(nn.Module):
         self.expand = ConvBNAct(width, out_channels, 1, act=False)
         self.act = nn.LeakyReLU(LEAKY_SLOPE, inplace=True)
         self.stride, self.out_channels = stride, out_channels
-        self.plan_step = "residual"
 
     def forward(self, x: Tensor) -> Tensor:
         fx = self.expand(self.conv3x3(self.reduce(x)))
@@ -112,7 +111,6 @@ class DarknetResidual(nn.Module):
         self.reduce = ConvBNAct(in_channels, hidden, 1)
         self.conv3x3 = ConvBNAct(hidden, out_channels, 3)
         self.out_channels = out_channels
-        self.plan_step = "residual"
 
     def forward(self, x: Tensor) -> Tensor:
         return darknet_shortcut(self.conv3x3(self.reduce(x)), x)

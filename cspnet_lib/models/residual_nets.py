@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import Tensor, nn
 
-from .blocks import init_weights, trace_as
+from .blocks import init_weights
 from .inputs import check_batch, check_images, strided_feature_maps
 from .csp_stage import CSPStage
 from ..settings import FUSIONS, check_choice, check_int, check_repeats
@@ -186,10 +186,10 @@ class ResidualNet(nn.Module):
                  num_classes: int, in_channels: int) -> None:
         super().__init__()
         self.spec, self.in_channels, self.min_image_size = spec, in_channels, MIN_IMAGE_SIZE
-        self.stem = trace_as(stem, None, "stem")
+        self.stem = stem
         self.stages = nn.Sequential(*stages)
-        self.pool = trace_as(nn.AdaptiveAvgPool2d(1), None, "pool")
-        self.classifier = trace_as(nn.Conv2d(channels, num_classes, 1), None, "fc")
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Conv2d(channels, num_classes, 1)
         init_weights(self)
         nn.init.zeros_(self.classifier.bias)
 
@@ -211,26 +211,28 @@ def _block(spec: NetSpec, groups: int, c_in: int, st: StageSpec, stride: int = 1
     return DarknetResidual(c_in, st.hidden, st.out)
 
 
+def _down(groups: int, c_in: int, st: StageSpec) -> tuple[list[nn.Module], int]:
+    """The 3x3 stride-2 conv that opens a stage, if ``st.down`` asks for one:
+    (N, c_in, H, W) -> (N, st.down, H/2, W/2). Returns ``([conv] or [], channels after)``."""
+    if not st.down:
+        return [], c_in
+    return [ConvBNAct(c_in, st.down, 3, 2, groups)], st.down
+
+
 def _base_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int, s: int) -> nn.Module:
     """Base network: [down conv], then ``n`` residual blocks (ResNet: the first one strides)."""
-    layers: list[nn.Module] = []
-    if st.down:
-        layers.append(trace_as(ConvBNAct(c_in, st.down, 3, 2, groups), s, "down"))
-        c_in = st.down
+    layers, c_in = _down(groups, c_in, st)
     stride = 2 if spec.block == "bottleneck" and s > 0 else 1
     for i in range(n):
-        layers.append(trace_as(_block(spec, groups, c_in if i == 0 else st.out, st,
-                                      stride if i == 0 else 1), s, "residual"))
+        layers.append(_block(spec, groups, c_in if i == 0 else st.out, st,
+                             stride if i == 0 else 1))
     return nn.Sequential(*layers)
 
 
-def _csp_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int, s: int,
+def _csp_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int,
                fusion: str) -> tuple[nn.Module, int]:
     """CSP network: [down conv], then a ``CSPStage`` of ``n`` residual blocks on part 2."""
-    layers: list[nn.Module] = []
-    if st.down:
-        layers.append(trace_as(ConvBNAct(c_in, st.down, 3, 2, groups), s, "down"))
-        c_in = st.down
+    layers, c_in = _down(groups, c_in, st)
     blocks = nn.Sequential(*(_block(spec, groups, st.main if i == 0 else st.out, st)
                              for i in range(n)))
     part2_transition = None if fusion == "first" else ConvBNAct(st.out, st.out, 1)
@@ -238,7 +240,7 @@ def _csp_stage(spec: NetSpec, groups: int, c_in: int, st: StageSpec, n: int, s: 
     fusion_transition = None if fusion == "last" else ConvBNAct(concat, st.fusion, 1)
     layers.append(CSPStage(blocks, fusion, split=CrossSplit(c_in, st.cross, st.main, spec.split_act),
                            part2_transition=part2_transition,
-                           fusion_transition=fusion_transition, stage=s, block_step="blocks"))
+                           fusion_transition=fusion_transition))
     return nn.Sequential(*layers), concat if fusion == "last" else st.fusion
 
 
@@ -281,7 +283,7 @@ def build(name: str, *, num_classes: int = 1000, in_channels: int = 3,
     stages = []
     for s, (st, n) in enumerate(zip(spec.stages, repeats)):
         if spec.csp:
-            stage, channels = _csp_stage(spec, groups, channels, st, n, s, fusion)
+            stage, channels = _csp_stage(spec, groups, channels, st, n, fusion)
         else:
             stage, channels = _base_stage(spec, groups, channels, st, n, s), st.out
         stages.append(stage)
