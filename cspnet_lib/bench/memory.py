@@ -61,8 +61,8 @@ def train_step_memory_here(model: BenchModel, batch: int, image_size: int,
 
     Meant to run in a fresh process (see ``train_step_memory``). On Linux the kernel's peak
     RSS is reset just before the step, so the peak read after it is the step's own. The kernel
-    syncs its per-thread page counters lazily, so a step that needs no new memory can read a few
-    pages below zero: ``step_bytes`` reports that as 0."""
+    syncs its per-thread page counters lazily, so the peak can read a few pages below the memory
+    before the step; it is taken as at least that, and a step that needs no new memory reads 0."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     net = model.build().train()
@@ -73,8 +73,8 @@ def train_step_memory_here(model: BenchModel, batch: int, image_size: int,
     peak_before = _peak_rss_bytes()
     before = _status_bytes("VmRSS") or peak_before
     nn.functional.cross_entropy(net(x), y).backward()
-    peak = _peak_rss_bytes()
-    return {"step_bytes": max(0, peak - before), "peak_bytes": peak, "before_bytes": before,
+    peak = max(_peak_rss_bytes(), before)  # the peak can read a few pages behind VmRSS
+    return {"step_bytes": peak - before, "peak_bytes": peak, "before_bytes": before,
             "peak_set_by_step": reset or peak > peak_before}
 
 
