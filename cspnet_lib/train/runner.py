@@ -177,6 +177,8 @@ def run_training(options: TrainOptions, data: TrainData, net: nn.Module, world: 
         set_train_mode(model, o.freeze_bn)
         bar = world.main and sys.stderr.isatty()
         for i, (x, y) in batches(loader, skip, bar, f"epoch {epoch + 1}/{o.epochs}"):
+            if i >= steps_per_epoch * o.grad_accum:
+                break  # a batch left over from --grad-accum would leak into the next epoch's step
             x, y = x.to(world.device, non_blocking=True), y.to(world.device, non_blocking=True)
             if o.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
