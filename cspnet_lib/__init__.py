@@ -5,7 +5,7 @@
 The library in layers, each importing only from the layers below it:
 
     teach/      the book's figures, diagrams, explorer, tables, glue (matplotlib, ipywidgets),
-                and the cells' small arithmetic (mean, pct)
+                and the cells' small arithmetic (pct, percent_of)
     bench/      ``python -m cspnet_lib.bench``: latency, memory, the side-by-side table
     train/, data.py     the seeded training loop, offline data, ``python -m cspnet_lib.train``
     measure/    measuring built models: FLOPs, shapes, CIO, gradients, chapter 6's instruments

@@ -23,20 +23,9 @@ C = TypeVar("C", bound="_Config")
 
 
 class _Config:
-    """What both families share: the checks of the DenseNet settings, and the conversions."""
+    """What every family's config shares: the conversions to and from keywords."""
 
     kind: ClassVar[str]
-
-    def _check_dense_settings(self) -> None:
-        # The order of the checks is the order of the first error a reader sees (and plan.js's).
-        self._set("growth_rate", check_int("growth_rate", self.growth_rate, 1, 1024))
-        self._set("repeats", check_repeats(self.repeats))
-        self._set("compression", check_fraction("compression", self.compression))
-        self._set("stem_channels", check_int("stem_channels", self.stem_channels, 1, 4096))
-        self._set("bottleneck_width", check_int("bottleneck_width", self.bottleneck_width, 1, 64))
-        self._set("num_classes", check_int("num_classes", self.num_classes, 1, 100_000))
-        self._set("in_channels", check_int("in_channels", self.in_channels, 1, 64))
-        self._set("stem", check_choice("stem", self.stem, STEMS))
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)  # frozen: normalise once, in __post_init__
@@ -77,12 +66,11 @@ class _Config:
 
 
 @dataclass(frozen=True)
-class DenseNetConfig(_Config):
-    """DenseNet-BC: growth rate ``k``, bottlenecks per dense block, the transitions'
-    compression, the stem's width and kind, the bottleneck's width (``width * k`` channels
-    inside), the classes and the input channels. Defaults: DenseNet-121."""
+class _DenseSettings(_Config):
+    """The settings of a DenseNet-BC, which CSPDenseNet shares: growth rate ``k``, bottlenecks
+    per dense block, the transitions' compression, the stem's width and kind, the bottleneck's
+    width (``width * k`` channels inside), the classes and the input channels."""
 
-    kind: ClassVar[str] = "densenet"
     growth_rate: int = 32
     repeats: tuple[int, ...] = (6, 12, 24, 16)
     compression: float = 0.5
@@ -93,30 +81,38 @@ class DenseNetConfig(_Config):
     stem: str = "imagenet"
 
     def __post_init__(self) -> None:
-        self._check_dense_settings()
+        # The order of the checks is the order of the first error a reader sees (and plan.js's).
+        self._set("growth_rate", check_int("growth_rate", self.growth_rate, 1, 1024))
+        self._set("repeats", check_repeats(self.repeats))
+        self._set("compression", check_fraction("compression", self.compression))
+        self._set("stem_channels", check_int("stem_channels", self.stem_channels, 1, 4096))
+        self._set("bottleneck_width", check_int("bottleneck_width", self.bottleneck_width, 1, 64))
+        self._set("num_classes", check_int("num_classes", self.num_classes, 1, 100_000))
+        self._set("in_channels", check_int("in_channels", self.in_channels, 1, 64))
+        self._set("stem", check_choice("stem", self.stem, STEMS))
 
 
 @dataclass(frozen=True)
-class CSPDenseNetConfig(_Config):
-    """DenseNet's settings plus CSPNet's: ``channel_pooling`` (the share of channels the
-    transition on part 2 keeps), ``split_ratio`` (the share of channels in part 2) and
-    ``fusion`` (``"csp"``, ``"first"`` or ``"last"``). Defaults: the book's reference model."""
+class DenseNetConfig(_DenseSettings):
+    """DenseNet-BC's settings (listed in ``_DenseSettings``). Defaults: DenseNet-121."""
+
+    kind: ClassVar[str] = "densenet"
+
+
+@dataclass(frozen=True)
+class CSPDenseNetConfig(_DenseSettings):
+    """DenseNet's settings (with growth rate 12) plus CSPNet's: ``channel_pooling`` (the share of
+    channels the transition on part 2 keeps), ``split_ratio`` (the share of channels in part 2)
+    and ``fusion`` (``"csp"``, ``"first"`` or ``"last"``). Defaults: the book's reference model."""
 
     kind: ClassVar[str] = "cspdensenet"
     growth_rate: int = 12
-    repeats: tuple[int, ...] = (6, 12, 24, 16)
     channel_pooling: float = 0.8
-    compression: float = 0.5
     split_ratio: float = 0.5
     fusion: str = "csp"
-    stem_channels: int = 64
-    bottleneck_width: int = 4
-    num_classes: int = 1000
-    in_channels: int = 3
-    stem: str = "imagenet"
 
     def __post_init__(self) -> None:
-        self._check_dense_settings()
+        super().__post_init__()
         self._set("channel_pooling", check_fraction("channel_pooling", self.channel_pooling))
         self._set("split_ratio", check_fraction("split_ratio", self.split_ratio, include_one=False))
         self._set("fusion", check_choice("fusion", self.fusion, FUSIONS))

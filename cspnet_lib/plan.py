@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .config import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, make_config
+from .config import (CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, CSPDenseNetConfig,
+                     DenseNetConfig, make_config)
 from .settings import (FUSIONS, STEMS, ImageTooSmall, check_fits,  # noqa: F401 (FUSIONS, STEMS:
                        check_int)  # old path)
 
@@ -241,6 +242,17 @@ def check_model_fits(kind: str, rows: list[PlanRow]) -> None:
     check_fits(f"a {kind} with {params:,} parameters (float32 weights)", 4 * params,
                "lower growth_rate, bottleneck_width or repeats; count_params() counts them "
                "without building anything")
+
+
+def build_plan(config: DenseNetConfig | CSPDenseNetConfig) -> tuple[int, list[PlanRow]]:
+    """What a model is built from: the smallest image ``config`` takes, and its channel plan at
+    that size (the widths do not depend on the image size), checked to fit in memory before a
+    single weight is allocated."""
+    settings = config.as_dict()
+    size = min_image_size(config.kind, **settings)
+    plan = channel_plan(config.kind, size, **settings)
+    check_model_fits(config.kind, plan)
+    return size, plan
 
 
 def count_flops(kind: str, image_size: int = 224, **config: Any) -> int:

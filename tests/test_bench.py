@@ -185,16 +185,16 @@ def test_command_prints_every_column(tmp_path):
     assert format_table(result).splitlines()[0] == header
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--image-size", "8"], "image_size=8 is too small"),
-    (["--rounds", "0"], "rounds must be an int between 1"),
-    (["--processes", "-1"], "processes must be an int between 0"),
-    (["--batch", "0"], "batches"),
-    (["--models", "resnet50"], "invalid choice"),
+@pytest.mark.parametrize("options,message", [
+    ("--image-size 8", "image_size=8 is too small"),
+    ("--rounds 0", "rounds must be an int between 1"),
+    ("--processes -1", "processes must be an int between 0"),
+    ("--batch 0", "batches"),
+    ("--models resnet50", "invalid choice"),
 ])
-def test_command_rejects_bad_options(capsys, args, message):
+def test_command_rejects_bad_options(capsys, options, message):
     with pytest.raises(SystemExit) as exit_info:
-        bench_main([*TINY, *args])
+        bench_main([*TINY, *options.split()])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
 

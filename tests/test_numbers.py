@@ -10,20 +10,16 @@ import torch
 from torch import nn
 
 import cspnet_lib as lib
-from cspnet_lib.teach.numbers import mean, pct, percent_of
+from cspnet_lib.teach.numbers import pct, percent_of
 
 
-def test_mean_pct_percent_of_are_the_chapters_own():
-    values = [0.25, 0.5, 1.0]
-    assert mean(values) == sum(values) / len(values)           # chapters 1-3's mean
-    assert mean(iter(values)) == mean(values)
+def test_pct_and_percent_of_are_the_chapters_own():
     assert pct(90, 100) == 100 * (90 / 100 - 1) and pct(110, 100) == pytest.approx(10.0)
     assert round(percent_of(3, 8), 1) == round(100 * 3 / 8, 1)  # chapter 2's pct(part, whole)
-    assert lib.mean is mean and lib.pct is pct and lib.percent_of is percent_of
+    assert lib.pct is pct and lib.percent_of is percent_of
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: mean([]), "values must hold at least one number"),
     (lambda: pct(1, 0), "old must not be 0"),
     (lambda: percent_of(1, 0), "whole must not be 0"),
 ])

@@ -34,9 +34,21 @@ def test_plain_text_twin_aligns_columns_and_joins_lines():
     assert repr(t) == str(t)
 
 
+def test_markup_tables_keep_their_html_and_their_text_twin_drops_it():
+    t = html_table(["loss on", "w<sub>1</sub>"], [["x<sub>0</sub>&prime;", "✓"]], markup=True)
+    page = t._repr_html_()
+    assert "<th" in page and ">w<sub>1</sub></th>" in page and ">x<sub>0</sub>&prime;</td>" in page
+    assert 'aria-label="loss on, w1"' in page
+    assert str(t).splitlines() == ["loss on  w1", "-------  --", "x0′      ✓"]
+    plain = html_table(["w<sub>1</sub>"], [["x"]])._repr_html_()
+    assert "w&lt;sub&gt;1&lt;/sub&gt;" in plain          # escaped unless asked
+
+
 def test_bad_tables_raise_value_error():
     with pytest.raises(ValueError, match="row 1 has 1 cells, the header 2"):
         html_table(["a", "b"], [["1", "2"], ["3"]])
     with pytest.raises(ValueError, match="header"):
         html_table([], [])
+    with pytest.raises(ValueError, match="markup must be True or False, got 'yes'"):
+        html_table(["a"], [], markup="yes")
     assert isinstance(html_table(["a"], []), Table)

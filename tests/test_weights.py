@@ -37,20 +37,22 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-@pytest.fixture(scope="module")
-def tv():
+def import_or_skip(load):
+    """``load()`` (torchvision or timm), or skip the test if the package is not installed."""
     try:
-        return W.import_torchvision()
+        return load()
     except ImportError as err:
         pytest.skip(str(err))
+
+
+@pytest.fixture(scope="module")
+def tv():
+    return import_or_skip(W.import_torchvision)
 
 
 @pytest.fixture(scope="module")
 def timm():
-    try:
-        return W.import_timm()
-    except ImportError as err:
-        pytest.skip(str(err))
+    return import_or_skip(W.import_timm)
 
 
 def randomise(model: nn.Module, seed: int) -> nn.Module:
@@ -232,6 +234,17 @@ def test_missing_package_says_what_to_install(monkeypatch, package, call):
 BUILDERS = {name: getattr(cspnet_lib, name) for name in TORCHVISION + TIMM}
 
 
+def both_downloads_refused(monkeypatch, tv, timm, download, message: str) -> None:
+    """With ``download`` in place of torchvision's and timm's, asking either for weights raises
+    ``WeightsUnavailable`` matching ``message``."""
+    monkeypatch.setattr(tv.models, "densenet121", download)
+    monkeypatch.setattr(timm, "create_model", download)
+    for call in (lambda: densenet121(weights="DEFAULT"),
+                 lambda: cspnet_lib.cspdarknet53(weights="timm")):
+        with pytest.raises(W.WeightsUnavailable, match=message):
+            call()
+
+
 def no_network(address, timeout=None):
     raise OSError(-3, "Temporary failure in name resolution")
 
@@ -241,12 +254,7 @@ def test_offline_says_where_to_run_before_any_download(monkeypatch, tv, timm):
         raise AssertionError("no download may start offline")
 
     monkeypatch.setattr(socket, "create_connection", no_network)
-    monkeypatch.setattr(tv.models, "densenet121", download)
-    monkeypatch.setattr(timm, "create_model", download)
-    for call in (lambda: densenet121(weights="DEFAULT"),
-                 lambda: cspnet_lib.cspdarknet53(weights="timm")):
-        with pytest.raises(W.WeightsUnavailable, match="offline.*Colab"):
-            call()
+    both_downloads_refused(monkeypatch, tv, timm, download, "offline.*Colab")
 
 
 class Reachable:
@@ -262,12 +270,7 @@ def test_a_download_that_fails_midway_loads_nothing(monkeypatch, tv, timm):
         raise urllib.error.URLError("Connection reset by peer")
 
     monkeypatch.setattr(socket, "create_connection", lambda address, timeout=None: Reachable())
-    monkeypatch.setattr(tv.models, "densenet121", dropped)
-    monkeypatch.setattr(timm, "create_model", dropped)
-    for call in (lambda: densenet121(weights="DEFAULT"),
-                 lambda: cspnet_lib.cspdarknet53(weights="timm")):
-        with pytest.raises(W.WeightsUnavailable, match="could not download.*Connection reset"):
-            call()
+    both_downloads_refused(monkeypatch, tv, timm, dropped, "could not download.*Connection reset")
     assert socket.getdefaulttimeout() == before
 
 

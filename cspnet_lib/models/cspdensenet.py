@@ -11,7 +11,7 @@ from .blocks import DenseBlock, Transition, init_weights, stem_layers
 from .inputs import check_planned_input
 from .csp_stage import CSPStage
 from ..config import CSPDENSENET_DEFAULTS, CSPDenseNetConfig  # noqa: F401 (DEFAULTS: old path)
-from ..plan import channel_plan, check_model_fits, head_channels, min_image_size, plan_by_stage
+from ..plan import build_plan, head_channels, plan_by_stage
 
 
 class CSPDenseNet(nn.Module):
@@ -39,9 +39,7 @@ class CSPDenseNet(nn.Module):
         super().__init__()
         self.config = c = CSPDenseNetConfig.with_overrides(config, overrides)
         self.in_channels = c.in_channels
-        self.min_image_size = min_image_size("cspdensenet", **c.as_dict())
-        plan = channel_plan("cspdensenet", self.min_image_size, **c.as_dict())
-        check_model_fits("cspdensenet", plan)  # before a single weight is allocated
+        self.min_image_size, plan = build_plan(c)  # checked to fit before a weight is allocated
 
         self.stem = nn.Sequential(stem_layers(c.in_channels, c.stem_channels, c.stem))
         stages = []
@@ -70,9 +68,10 @@ class CSPDenseNet(nn.Module):
         init_weights(self)
 
     def forward(self, x: Tensor) -> Tensor:
-        check_planned_input(self, x)
-        features = torch.relu(self.norm(self.stages(self.stem(x))))
-        return self.classifier(torch.flatten(self.pool(features), 1))
+        check_planned_input(self, x)                  # x: (N, in_channels, H, W)
+        features = self.stages(self.stem(x))          # (N, C, H/32, W/32) for ImageNet's stem
+        pooled = self.pool(torch.relu(self.norm(features)))  # BN-ReLU, then (N, C, 1, 1)
+        return self.classifier(torch.flatten(pooled, 1))     # (N, num_classes)
 
 
 def seed_cspdensenet(**overrides: Any) -> CSPDenseNet:

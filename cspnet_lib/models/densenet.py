@@ -11,7 +11,7 @@ from torch import Tensor, nn
 from .blocks import DenseBlock, Transition, init_weights, stem_layers
 from .inputs import check_planned_input
 from ..config import DenseNetConfig
-from ..plan import channel_plan, check_config, check_model_fits, min_image_size, plan_by_stage
+from ..plan import build_plan, check_config, plan_by_stage
 
 
 class DenseNet(nn.Module):
@@ -30,9 +30,7 @@ class DenseNet(nn.Module):
         super().__init__()
         self.config = c = DenseNetConfig.with_overrides(config, overrides)
         self.in_channels = c.in_channels
-        self.min_image_size = min_image_size("densenet", **c.as_dict())
-        plan = channel_plan("densenet", self.min_image_size, **c.as_dict())
-        check_model_fits("densenet", plan)  # before a single weight is allocated
+        self.min_image_size, plan = build_plan(c)  # checked to fit before a weight is allocated
 
         features = stem_layers(c.in_channels, c.stem_channels, c.stem)
         channels = c.stem_channels

@@ -315,11 +315,8 @@ def darknet53(*, num_classes: int = 1000, in_channels: int = 3,
     ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
     ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
     """
-    if weights is not None or pretrained:
-        return _published("darknet53", weights, pretrained, num_classes=num_classes,
-                          in_channels=in_channels, repeats=repeats)
-    return build("darknet53", num_classes=num_classes, in_channels=in_channels, repeats=repeats,
-                 variant=variant)
+    return _build_or_published("darknet53", weights, pretrained, variant,
+                               num_classes=num_classes, in_channels=in_channels, repeats=repeats)
 
 
 def cspresnet50(*, num_classes: int = 1000, in_channels: int = 3,
@@ -327,16 +324,10 @@ def cspresnet50(*, num_classes: int = 1000, in_channels: int = 3,
                 variant: str = "cfg", weights: str | None = None,
                 pretrained: bool = False) -> ResidualNet:
     """CSPResNet-50 as cfg/csresnet50.cfg builds it (``variant="timm"``: timm's); ``repeats``
-    counts the blocks on part 2.
-
-    ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
-    ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
-    """
-    if weights is not None or pretrained:
-        return _published("cspresnet50", weights, pretrained, num_classes=num_classes,
-                          in_channels=in_channels, repeats=repeats, fusion=fusion)
-    return build("cspresnet50", num_classes=num_classes, in_channels=in_channels,
-                 repeats=repeats, fusion=fusion, variant=variant)
+    counts the blocks on part 2; ``weights`` and ``pretrained`` as for ``darknet53``."""
+    return _build_or_published("cspresnet50", weights, pretrained, variant,
+                               num_classes=num_classes, in_channels=in_channels, repeats=repeats,
+                               fusion=fusion)
 
 
 def cspresnext50(*, num_classes: int = 1000, in_channels: int = 3,
@@ -344,17 +335,10 @@ def cspresnext50(*, num_classes: int = 1000, in_channels: int = 3,
                  fusion: str = "csp", variant: str = "cfg", weights: str | None = None,
                  pretrained: bool = False) -> ResidualNet:
     """CSPResNeXt-50 as cfg/csresnext50.cfg builds it (``variant="timm"``: timm's); ``repeats``
-    counts the blocks on part 2.
-
-    ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
-    ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
-    """
-    if weights is not None or pretrained:
-        return _published("cspresnext50", weights, pretrained, num_classes=num_classes,
-                          in_channels=in_channels, repeats=repeats, cardinality=cardinality,
-                          fusion=fusion)
-    return build("cspresnext50", num_classes=num_classes, in_channels=in_channels,
-                 repeats=repeats, cardinality=cardinality, fusion=fusion, variant=variant)
+    counts the blocks on part 2; ``weights`` and ``pretrained`` as for ``darknet53``."""
+    return _build_or_published("cspresnext50", weights, pretrained, variant,
+                               num_classes=num_classes, in_channels=in_channels, repeats=repeats,
+                               cardinality=cardinality, fusion=fusion)
 
 
 def cspdarknet53(*, num_classes: int = 1000, in_channels: int = 3,
@@ -362,16 +346,19 @@ def cspdarknet53(*, num_classes: int = 1000, in_channels: int = 3,
                  variant: str = "cfg", weights: str | None = None,
                  pretrained: bool = False) -> ResidualNet:
     """CSPDarknet-53 (YOLOv4's backbone) as cfg/csdarknet53.cfg builds it (``variant="timm"``:
-    timm's).
+    timm's); ``weights`` and ``pretrained`` as for ``darknet53``."""
+    return _build_or_published("cspdarknet53", weights, pretrained, variant,
+                               num_classes=num_classes, in_channels=in_channels, repeats=repeats,
+                               fusion=fusion)
 
-    ``weights="timm"`` (or "DEFAULT", or timm's tag) downloads timm's ImageNet weights into
-    ``variant="timm"`` (``cspnet_lib.models.weights``); ``pretrained=True`` points there.
-    """
+
+def _build_or_published(name: str, weights: object, pretrained: object, variant: str,
+                        **settings: object) -> ResidualNet:
+    """``build(name, variant=variant, ...)``, or timm's network with its ImageNet weights when
+    ``weights`` or ``pretrained`` asks for them (the weights come with timm's variant)."""
     if weights is not None or pretrained:
-        return _published("cspdarknet53", weights, pretrained, num_classes=num_classes,
-                          in_channels=in_channels, repeats=repeats, fusion=fusion)
-    return build("cspdarknet53", num_classes=num_classes, in_channels=in_channels,
-                 repeats=repeats, fusion=fusion, variant=variant)
+        return _published(name, weights, pretrained, **settings)
+    return build(name, variant=variant, **settings)
 
 
 def _published(name: str, weights: object, pretrained: object, **settings: object) -> ResidualNet:

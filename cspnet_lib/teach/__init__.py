@@ -6,7 +6,8 @@
 - ``tables``: HTML tables that fit the page, with a plain-text twin;
 - ``glue``: myst-nb's ``glue`` or a stand-in for Colab;
 - ``readable``: how large a figure's text is on the page;
-- ``numbers``: ``mean``, ``pct`` (percent change), ``percent_of``: the cells' small arithmetic;
+- ``palette``: the book's colours, chosen once;
+- ``numbers``: ``pct`` (percent change) and ``percent_of``: the cells' small arithmetic;
 - ``bench_plots``: chapter 6's figures; ``residual_plots``: chapter 7's.
 
 May import anything below: ``bench``, the measuring tools, ``models`` and the core; matplotlib

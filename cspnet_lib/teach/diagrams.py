@@ -22,6 +22,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
 
 from ..plan import DENSENET_DEFAULTS, PlanRow, channel_plan, check_config, plan_by_stage
 from ..settings import check_int
+from .palette import EDGE, FILL, HALVES_EDGE
 
 # Where boxes go: y of each row (top to bottom) and x of each column, in data units.
 ROW_Y = {"input": 9.3, "split": 8.1, "upper": 6.8, "lower": 5.4, "concat": 4.0,
@@ -29,14 +30,12 @@ ROW_Y = {"input": 9.3, "split": 8.1, "upper": 6.8, "lower": 5.4, "concat": 4.0,
 LEFT, CENTRE, RIGHT = 2.5, 5.0, 7.5
 WIDTH = {"column": 4.85, "wide": 9.85, "centre": 6.6}
 HEIGHT = 0.9
-FILL = {"io": "#eeeeee", "split": "#e8e1f2", "bypass": "#f6ecc8", "block": "#d5ecd4",
-        "transition": "#d6e4f5", "pool": "#fbd9b5"}
-DOWNSAMPLE_EDGE = "#c25e00"
+DOWNSAMPLE_EDGE = HALVES_EDGE
 LEGEND = {  # fill -> legend entry, in the order the legend lists them
-    "block": Patch(facecolor=FILL["block"], edgecolor="#555555", label="dense block"),
-    "bypass": Patch(facecolor=FILL["bypass"], edgecolor="#555555", label="part 1 (bypass)"),
-    "split": Patch(facecolor=FILL["split"], edgecolor="#555555", label="split / concatenate"),
-    "transition": Patch(facecolor=FILL["transition"], edgecolor="#555555",
+    "block": Patch(facecolor=FILL["block"], edgecolor=EDGE, label="dense block"),
+    "bypass": Patch(facecolor=FILL["bypass"], edgecolor=EDGE, label="part 1 (bypass)"),
+    "split": Patch(facecolor=FILL["split"], edgecolor=EDGE, label="split / concatenate"),
+    "transition": Patch(facecolor=FILL["transition"], edgecolor=EDGE,
                         label="transition (BN-ReLU-1\u00d71 conv)"),
     "pool": Patch(facecolor=FILL["pool"], edgecolor=DOWNSAMPLE_EDGE, linewidth=2,
                   label="halves height and width (2\u00d72 avg pool)"),
@@ -188,7 +187,7 @@ def draw_stage(kind: str, stage: int = 0, image_size: int = 224, ax: Axes | None
         ax.add_patch(FancyBboxPatch(
             (b.x - b.width / 2, b.y - HEIGHT / 2), b.width, HEIGHT,
             boxstyle="round,pad=0.02,rounding_size=0.12", facecolor=FILL[b.fill],
-            edgecolor=DOWNSAMPLE_EDGE if b.downsamples else "#555555",
+            edgecolor=DOWNSAMPLE_EDGE if b.downsamples else EDGE,
             linewidth=2.0 if b.downsamples else 0.8, gid=b.key))
         name, sizes = b.lines
         if brief:

@@ -1,21 +1,12 @@
-"""The small arithmetic the chapters' cells share: a mean, a percent change, a percent share.
+"""The small arithmetic the chapters' cells share: a percent change and a percent share.
 
 Plain Python on plain numbers (no numpy), so a notebook cell reads the same with any of them.
+(A mean is ``statistics.mean``, from the standard library.)
 """
 
 from __future__ import annotations
 
-from typing import Iterable
-
-__all__ = ["mean", "pct", "percent_of"]
-
-
-def mean(values: Iterable[float]) -> float:
-    """The arithmetic mean of ``values`` (at least one number)."""
-    values = list(values)
-    if not values:
-        raise ValueError("values must hold at least one number, got none")
-    return sum(values) / len(values)
+__all__ = ["pct", "percent_of"]
 
 
 def pct(new: float, old: float) -> float:

@@ -18,11 +18,12 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..plan import PlanRow, split_sizes
 from ..settings import check_fraction, check_int
+from .palette import EDGE, FILL, MODEL
 
 STAGE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
                 "#7f7f7f")
 INPUT_COLOR = "#bbbbbb"
-PART_COLORS = {"part 1 (bypass)": "#f6ecc8", "part 2 (through the block)": "#d5ecd4"}
+PART_COLORS = {"part 1 (bypass)": FILL["bypass"], "part 2 (through the block)": FILL["block"]}
 
 
 def _check_rows(rows: object) -> list[PlanRow]:
@@ -226,8 +227,8 @@ def split_cost(ratios: Sequence[float], csp: Mapping[str, Sequence[float]],
     fig = plt.figure(figsize=(5.0 * len(csp), 3.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, len(csp)))
     for ax, (metric, values) in zip(axes, curves.items()):
-        ax.plot(ratios, values, "o-", markersize=3, color="#d95f02", label=labels[0])
-        ax.axhline(plain[metric], color="#1f77b4", linestyle="--", label=labels[1])
+        ax.plot(ratios, values, "o-", markersize=3, color=MODEL["cspdensenet"], label=labels[0])
+        ax.axhline(plain[metric], color=MODEL["densenet"], linestyle="--", label=labels[1])
         ax.set_xlabel("split ratio (share of channels through the block)")
         ax.set_ylabel(metric)
         ax.set_ylim(bottom=0)
@@ -256,14 +257,14 @@ def split_picture(channel_counts: Sequence[int], split_ratio: float = 0.5) -> Fi
         for c in range(channels):
             label = "part 1 (bypass)" if c < part1 else "part 2 (through the block)"
             ax.add_patch(Rectangle((c, y + 0.1), 0.92, 0.8, facecolor=PART_COLORS[label],
-                                   edgecolor="#555555", linewidth=0.8))
+                                   edgecolor=EDGE, linewidth=0.8))
             ax.text(c + 0.46, y + 0.5, str(c), ha="center", va="center", fontsize=8)
         ax.text(-0.3, y + 0.5, f"C = {channels}: {part1} + {part2}", ha="right", va="center",
                 fontsize=9)
     ax.set_xlim(-3.4, max(counts) + 0.1)
     ax.set_ylim(0, len(counts))
     ax.set_axis_off()
-    ax.legend(handles=[Patch(facecolor=c, edgecolor="#555555", label=l) for l, c in PART_COLORS.items()],
+    ax.legend(handles=[Patch(facecolor=c, edgecolor=EDGE, label=l) for l, c in PART_COLORS.items()],
               loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8.5, frameon=False)
     ax.set_title(f"split_channels with split_ratio = {split_ratio}: channel index, coloured by part",
                  fontsize=10)

@@ -19,14 +19,13 @@ from torch import nn
 
 from ..models.csp_stage import CSPStage
 from ..models.residual import ConvBNAct
+from .palette import EDGE, FILL, HALVES_EDGE, ROLE_BARS
 
 FONT_PT = 9
-COLOURS = {"io": "#eeeeee", "down": "#fbd9b5", "split": "#e8e1f2", "bypass": "#f6ecc8",
-           "block": "#d5ecd4", "transition": "#d6e4f5"}
+COLOURS = FILL  # the palette of chapters 2-3's diagrams
 LEGEND = {"down": "3\u00d73 stride-2 conv", "bypass": "part 1 (bypass)",
           "split": "split (part 2), concatenate", "block": "residual blocks",
           "transition": "1\u00d71 transition"}
-HALVES_EDGE = "#c25e00"   # the edge of a box that halves height and width
 X = "\u00d7"
 
 
@@ -164,7 +163,7 @@ def stage_pair_figure(stages: Sequence[nn.Sequential], titles: Sequence[str]) ->
             w, h = size[n]
             centre[n] = (cx, cy, w, h)
             edge = dict(edgecolor=HALVES_EDGE, linewidth=2) if b.halves else dict(
-                edgecolor="#555555", linewidth=1)
+                edgecolor=EDGE, linewidth=1)
             ax.add_patch(FancyBboxPatch((cx - w / 2, cy - h / 2), w, h,
                                         boxstyle="round,pad=0,rounding_size=0.06",
                                         facecolor=COLOURS[b.kind], **edge))
@@ -180,7 +179,7 @@ def stage_pair_figure(stages: Sequence[nn.Sequential], titles: Sequence[str]) ->
                                         shrinkA=0, shrinkB=0))
         left += width + PANEL_GAP
     kinds = {b.kind for boxes, *_ in panels for b in boxes.values()}
-    handles = [Patch(facecolor=COLOURS[k], edgecolor="#555555", label=v)
+    handles = [Patch(facecolor=COLOURS[k], edgecolor=EDGE, label=v)
                for k, v in LEGEND.items() if k in kinds]
     if any(b.halves for boxes, *_ in panels for b in boxes.values()):
         handles.append(Patch(facecolor="white", edgecolor=HALVES_EDGE, linewidth=2,
@@ -201,13 +200,12 @@ def flops_by_role_bars(by_role: Mapping[str, Mapping[str, float]],
     if not isinstance(by_role, Mapping) or not by_role:
         raise ValueError(f"by_role must be a non-empty mapping, got {by_role!r}")
     roles = list(next(iter(by_role.values())))
-    colours = ["#bbbbbb", "#fbd9b5", "#e8e1f2", "#8cc084", "#9dbfe6", "#4f7fbf", "#555555"]
     fig, ax = plt.subplots(figsize=(7.4, 4.4))
     names = list(by_role)
     bottom = [0.0] * len(names)
     for i, role in enumerate(roles):
         values = [by_role[n][role] / 1e9 for n in names]
-        ax.bar(range(len(names)), values, bottom=bottom, color=colours[i % len(colours)],
+        ax.bar(range(len(names)), values, bottom=bottom, color=ROLE_BARS[i % len(ROLE_BARS)],
                label=role, edgecolor="white")
         bottom = [b + v for b, v in zip(bottom, values)]
     if official:

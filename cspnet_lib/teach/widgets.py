@@ -28,6 +28,7 @@ from typing import Any
 
 from ..plan import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, KINDS, PlanRow, channel_plan
 from ..settings import FUSIONS, check_choice, check_fraction, check_int, check_repeats
+from .palette import MODEL
 
 CSP_ONLY = ("channel_pooling", "split_ratio", "fusion")
 """Settings only the CSP variant takes; DenseNet ignores them."""
@@ -43,7 +44,7 @@ SLIDERS: dict[str, tuple[float, float, float]] = {
 """(min, max, step) of each slider; ``book/explorer/explorer.js`` uses the same ranges."""
 
 NAMES = {"densenet": "DenseNet", "cspdensenet": "CSPDenseNet"}
-COLORS = {"densenet": "#1f77b4", "cspdensenet": "#d95f02"}  # blue and orange, as in explorer.css
+COLORS = MODEL  # blue and orange, as in explorer.css
 
 
 def explorer_settings(kind: str = "cspdensenet", **settings: Any) -> dict[str, Any]:
