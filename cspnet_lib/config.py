@@ -67,9 +67,7 @@ class _Config:
 
 @dataclass(frozen=True)
 class _DenseSettings(_Config):
-    """The settings of a DenseNet-BC, which CSPDenseNet shares: growth rate ``k``, bottlenecks
-    per dense block, the transitions' compression, the stem's width and kind, the bottleneck's
-    width (``width * k`` channels inside), the classes and the input channels."""
+    """The settings DenseNet and CSPDenseNet share, and their checks (see ``DenseNetConfig``)."""
 
     growth_rate: int = 32
     repeats: tuple[int, ...] = (6, 12, 24, 16)
@@ -94,7 +92,9 @@ class _DenseSettings(_Config):
 
 @dataclass(frozen=True)
 class DenseNetConfig(_DenseSettings):
-    """DenseNet-BC's settings (listed in ``_DenseSettings``). Defaults: DenseNet-121."""
+    """DenseNet-BC: growth rate ``k``, bottlenecks per dense block, the transitions'
+    compression, the stem's width, the bottleneck's width (``width * k`` channels inside), the
+    classes, the input channels and the stem's kind. Defaults: DenseNet-121."""
 
     kind: ClassVar[str] = "densenet"
 

@@ -248,6 +248,9 @@ def build_plan(config: DenseNetConfig | CSPDenseNetConfig) -> tuple[int, list[Pl
     """What a model is built from: the smallest image ``config`` takes, and its channel plan at
     that size (the widths do not depend on the image size), checked to fit in memory before a
     single weight is allocated."""
+    if not isinstance(config, (DenseNetConfig, CSPDenseNetConfig)):
+        raise TypeError(f"config must be a DenseNetConfig or CSPDenseNetConfig, got "
+                        f"{type(config).__name__}; make_config(kind, settings) makes one")
     settings = config.as_dict()
     size = min_image_size(config.kind, **settings)
     plan = channel_plan(config.kind, size, **settings)

@@ -9,7 +9,7 @@ import pytest
 from cspnet_lib import CSPDENSENET_DEFAULTS, DENSENET_DEFAULTS, CSPDenseNet, DenseNet
 from cspnet_lib import seed_cspdensenet
 from cspnet_lib.config import CSPDenseNetConfig, DenseNetConfig, make_config
-from cspnet_lib.plan import channel_plan
+from cspnet_lib.plan import build_plan, channel_plan, head_channels, min_image_size
 
 
 def test_defaults_are_the_dataclasses():
@@ -50,3 +50,17 @@ def test_config_reads_like_the_old_settings_dict():
     model = CSPDenseNet(growth_rate=8, repeats=(2, 2), num_classes=10)
     assert model.config["repeats"] == (2, 2)
     assert CSPDenseNet(**model.config).config == model.config
+
+
+@pytest.mark.parametrize("config", [DenseNetConfig(growth_rate=4, repeats=(2, 2), stem="small"),
+                                    CSPDenseNetConfig(growth_rate=4, repeats=(2, 3))])
+def test_build_plan_is_what_the_model_is_built_from(config):
+    size, plan = build_plan(config)
+    assert size == min_image_size(config.kind, **config.as_dict())
+    assert plan == channel_plan(config.kind, size, **config.as_dict())
+    model = (DenseNet if config.kind == "densenet" else CSPDenseNet)(config)
+    assert model.min_image_size == size
+    assert model.classifier.in_features == head_channels(plan)   # the head reads this plan
+    with pytest.raises(TypeError, match="config must be a DenseNetConfig or CSPDenseNetConfig, "
+                                        "got dict"):
+        build_plan(config.as_dict())

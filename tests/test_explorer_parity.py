@@ -218,7 +218,8 @@ def test_plan_js_reference_numbers() -> None:
 
 
 def test_plan_js_defaults_are_the_config_dataclasses() -> None:
-    """plan.js writes each family's defaults once more; they must be config.py's, key for key."""
+    """plan.js writes each family's defaults once more; they must be config.py's, key for key,
+    in the same order."""
     from dataclasses import asdict
 
     from cspnet_lib.config import CSPDenseNetConfig, DenseNetConfig
@@ -230,3 +231,4 @@ def test_plan_js_defaults_are_the_config_dataclasses() -> None:
                          env={**os.environ, "PLAN_JS": str(PLAN_JS)}).stdout
     python = [asdict(DenseNetConfig()), asdict(CSPDenseNetConfig())]
     assert json.loads(out) == json.loads(json.dumps(python))   # tuples read back as lists
+    assert [list(d) for d in json.loads(out)] == [list(d) for d in python]

@@ -1,6 +1,7 @@
 """The helpers the chapters' cells share: ``teach.numbers`` and ``measure.path_summary``.
 
-Each is checked against the definition a chapter writes in its own cell.
+Each is checked against the definition the chapters wrote in their own cells before they imported
+these (kept below as ``_chapter2_summary`` and ``_chapter3_summary``).
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import torch
 from torch import nn
 
 import cspnet_lib as lib
-from cspnet_lib.teach.numbers import pct, percent_of
+import statistics
+
+from cspnet_lib.teach.numbers import mean, pct, percent_of
 
 
 def test_pct_and_percent_of_are_the_chapters_own():
     assert pct(90, 100) == 100 * (90 / 100 - 1) and pct(110, 100) == pytest.approx(10.0)
-    assert round(percent_of(3, 8), 1) == round(100 * 3 / 8, 1)  # chapter 2's pct(part, whole)
+    assert round(percent_of(3, 8), 1) == round(100 * 3 / 8, 1)  # chapter 2's shown_percent
+    assert mean is statistics.mean and lib.mean is mean   # importable as before
     assert lib.pct is pct and lib.percent_of is percent_of
 
 

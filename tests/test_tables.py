@@ -40,6 +40,11 @@ def test_markup_tables_keep_their_html_and_their_text_twin_drops_it():
     assert "<th" in page and ">w<sub>1</sub></th>" in page and ">x<sub>0</sub>&prime;</td>" in page
     assert 'aria-label="loss on, w1"' in page
     assert str(t).splitlines() == ["loss on  w1", "-------  --", "x0′      ✓"]
+    bold = html_table(["a", "n"], [["x", "<b>3</b>"], ["y", "x &amp; y<br>z"]], markup=True)
+    assert str(bold).splitlines()[-1] == "y  x & y / z"                # a break reads as " / "
+    assert 'text-align: left; white-space: nowrap"><b>3</b>' in bold._repr_html_()
+    assert 'text-align: right; white-space: nowrap"><b>3</b>' in html_table(
+        ["a", "n"], [["x", "<b>3</b>"]], markup=True)._repr_html_()  # numbers read as text
     plain = html_table(["w<sub>1</sub>"], [["x"]])._repr_html_()
     assert "w&lt;sub&gt;1&lt;/sub&gt;" in plain          # escaped unless asked
 

@@ -214,9 +214,9 @@
   });
 
   const CSPDENSENET_DEFAULTS = Object.freeze({
-    growth_rate: 12, repeats: Object.freeze([6, 12, 24, 16]), channel_pooling: 0.8, compression: 0.5,
-    split_ratio: 0.5, fusion: "csp", stem_channels: 64, bottleneck_width: 4, num_classes: 1000,
-    in_channels: 3, stem: "imagenet",
+    growth_rate: 12, repeats: Object.freeze([6, 12, 24, 16]), compression: 0.5, stem_channels: 64,
+    bottleneck_width: 4, num_classes: 1000, in_channels: 3, stem: "imagenet",
+    channel_pooling: 0.8, split_ratio: 0.5, fusion: "csp",
   });
 
   /** One step of a network: what comes out of it and what it costs (for one image). */

@@ -1,12 +1,14 @@
 """The small arithmetic the chapters' cells share: a percent change and a percent share.
 
 Plain Python on plain numbers (no numpy), so a notebook cell reads the same with any of them.
-(A mean is ``statistics.mean``, from the standard library.)
+A mean is the standard library's ``statistics.mean`` (also importable from here, as before).
 """
 
 from __future__ import annotations
 
-__all__ = ["pct", "percent_of"]
+from statistics import mean
+
+__all__ = ["mean", "pct", "percent_of"]
 
 
 def pct(new: float, old: float) -> float:

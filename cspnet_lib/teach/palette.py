@@ -1,4 +1,9 @@
-"""The book's colours, chosen once: a part of a stage has one colour in every figure and diagram.
+"""The book's colours for the parts of a stage and for each network, chosen once.
+
+The stage diagrams (chapters 2, 3 and 7), the split picture, the split-cost curves, chapter 7's
+bars by role and the channel explorer draw with these, so a part of a stage has one colour
+wherever it is drawn. Charts of many unrelated series (one line per stage, chapter 6's FLOPs
+breakdown) use matplotlib's tab10 cycle instead.
 
 ``FILL``: a box's fill, by what the box holds (chapters 2-3's dense stages and chapter 7's residual
 stages alike); ``EDGE``: a box's outline; ``HALVES_EDGE``: the outline of a step that halves the
@@ -16,7 +21,7 @@ EDGE = "#555555"
 HALVES_EDGE = "#c25e00"
 
 MODEL = {"densenet": "#1f77b4", "cspdensenet": "#d95f02"}
-"""A line or mark of each network, in every chart and the explorer (``explorer.css``: the same)."""
+"""A line of each network, in the split-cost curves and the explorer (``explorer.css``: the same)."""
 
 ROLE_BARS = ("#bbbbbb", HALVES, FILL["split"], "#8cc084", "#9dbfe6", "#4f7fbf", EDGE)
 """Stacked bars by role (``measure.roles.ROLES``: stem, down, split, blocks, transition, fusion,

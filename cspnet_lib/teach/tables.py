@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 _NUMBER = re.compile(r"^[<>=≤~+\-−x×]*\d[\d,.]*%?$")  # 1,234  -10.5%  x0.93  <=512
 _TAG = re.compile(r"<[^>]*>")
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 
 
 def _lines(cell: Any) -> list[str]:
@@ -34,8 +35,9 @@ def _numeric(cell: Any) -> bool:
 
 
 def _plain(markup: str) -> str:
-    """The text of an HTML fragment: tags dropped, entities read (``x<sub>1</sub>`` -> ``x1``)."""
-    return html.unescape(_TAG.sub("", markup))
+    """The text of an HTML fragment: a line break as " / ", other tags dropped, entities read
+    (``x<sub>1</sub>`` -> ``x1``)."""
+    return html.unescape(_TAG.sub("", _BREAK.sub(" / ", markup)))
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class Table:
 
     def _repr_html_(self) -> str:
         cell_style = "padding: 2px 8px; vertical-align: top"
-        numeric = [all(_numeric(row[i]) for row in self.rows
+        numeric = [all(_numeric(self._text(_lines(row[i])[0])) for row in self.rows
                        if _lines(row[i])[0].strip() not in ("", "-", "\u2014"))
                    for i in range(len(self.header))]
 
