@@ -123,8 +123,26 @@ def test_fusion_comparison_draws_every_change_and_the_spread_over_seeds():
     assert heights == [-14.0, -12.0, -9.0, -8.0]
     star = [line for line in left.lines if line.get_marker() == "*"][0]
     assert list(star.get_ydata()) == [-13]
+    flops_bar = [p for p in left.patches if round(p.get_height(), 6) == -12.0][0]
+    assert star.get_xdata()[0] == pytest.approx(flops_bar.get_x() + flops_bar.get_width() / 2)
     means = right.lines[0].get_ydata()
     assert list(means) == pytest.approx([0.2, 0.2])
+    low, high = right.get_ylim()
+    assert low < 0 < 0.3 < high < 0.5          # zoomed on the values and 0, not -1 to 1
+
+
+def test_fusion_comparison_puts_every_published_change_beside_its_cost():
+    fig = fusion_comparison(COSTS, SIMILARITY, paper={"(b) CSP": -13, "(c) first": -26},
+                            paper_cost="CIO")
+    left = fig.axes[0]
+    star = [line for line in left.lines if line.get_marker() == "*"][0]
+    cio_bars = sorted((p for p in left.patches if round(p.get_height()) in (-8, -9)),
+                      key=lambda p: p.get_x())
+    assert list(star.get_ydata()) == [-13, -26]
+    assert list(star.get_xdata()) == pytest.approx([p.get_x() + p.get_width() / 2
+                                                    for p in cio_bars])
+    with pytest.raises(ValueError, match="paper_cost must be one of the costs"):
+        fusion_comparison(COSTS, SIMILARITY, paper={"(b) CSP": -13}, paper_cost="params")
 
 
 # --- readable on the page: every figure the book shows ------------------------------------------

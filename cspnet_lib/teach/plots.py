@@ -305,14 +305,16 @@ def channel_trace(rows: Sequence[PlanRow]) -> Figure:
 
 def fusion_comparison(cost_changes: Mapping[str, Mapping[str, float]],
                       similarity: Mapping[str, Mapping[str, Sequence[float]]],
-                      paper: tuple[str, float] | None = None) -> Figure:
+                      paper: Mapping[str, float] | tuple[str, float] | None = None,
+                      paper_cost: str = "FLOPs") -> Figure:
     """Chapter 3's chart: what each fusion variant costs (left) and how alike its paths are (right).
 
     ``cost_changes`` maps a variant's name to its percent change of each cost against the plain
     dense stage, e.g. ``{"(b) CSP": {"FLOPs": -12.0, ...}}``; ``similarity`` maps every variant's
     name to one list of per-seed mean cosines per measure, e.g. ``{"all paths": [...]}`` (the dot
-    is the mean, the bar spans the seeds); ``paper`` optionally marks one published change as a
-    star: ``(variant name, percent)``.
+    is the mean, the bar spans the seeds; the axis spans the values and 0). ``paper`` optionally
+    marks published changes as stars beside the ``paper_cost`` bars: ``{variant name: percent}``
+    (or one ``(variant name, percent)`` pair); the paper's base is PeleeNet, not (a).
     """
     if not isinstance(cost_changes, Mapping) or not cost_changes:
         raise TypeError("cost_changes must be a non-empty dict: variant -> {cost: percent change}")
@@ -323,9 +325,13 @@ def fusion_comparison(cost_changes: Mapping[str, Mapping[str, float]],
     if any(list(c) != costs for c in cost_changes.values()) \
             or any(list(m) != measures for m in similarity.values()):
         raise ValueError("every variant must give the same costs and the same similarity measures")
-    if paper is not None and paper[0] not in cost_changes:
-        raise ValueError(f"paper names variant {paper[0]!r}, which is not in cost_changes: "
-                         f"{list(cost_changes)}")
+    stars = dict([paper]) if isinstance(paper, tuple) else dict(paper or {})
+    for name in stars:
+        if name not in cost_changes:
+            raise ValueError(f"paper names variant {name!r}, which is not in cost_changes: "
+                             f"{list(cost_changes)}")
+    if stars and paper_cost not in costs:
+        raise ValueError(f"paper_cost must be one of the costs {costs}, got {paper_cost!r}")
     fig = plt.figure(figsize=(7.6, 4.4), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[3, 2])
     names, width = list(cost_changes), 0.8 / len(costs)
@@ -333,9 +339,11 @@ def fusion_comparison(cost_changes: Mapping[str, Mapping[str, float]],
         xs = [j + (i - (len(costs) - 1) / 2) * width for j in range(len(names))]
         bars = left.bar(xs, [cost_changes[n][cost] for n in names], width, label=cost)
         left.bar_label(bars, fmt="%.1f", fontsize=9, padding=2)
-    if paper is not None:
-        left.plot([names.index(paper[0])], [paper[1]], marker="*", markersize=12, color="black",
-                  linestyle="none", label="paper: CSPPeleeNet,\ncomputation")
+    if stars:
+        shift = (costs.index(paper_cost) - (len(costs) - 1) / 2) * width
+        left.plot([names.index(n) + shift for n in stars], list(stars.values()), marker="*",
+                  markersize=12, color="black", linestyle="none",
+                  label=f"paper, against PeleeNet:\ncomputation (beside {paper_cost})")
     left.axhline(0, color="grey", linewidth=0.8)
     left.set_xticks(range(len(names)), [n.replace(" ", "\n", 1) for n in names])
     left.set_ylabel("change against (a), %")
@@ -350,10 +358,13 @@ def fusion_comparison(cost_changes: Mapping[str, Mapping[str, float]],
         right.errorbar([x + dx for x in range(len(variants))], means, yerr=spread, fmt="o",
                        capsize=3, markersize=4, label=measure)
     right.axhline(0, color="grey", linewidth=0.8)
-    right.set_ylim(-1, 1)
+    every = np.concatenate([np.asarray(v, dtype=float) for m in similarity.values()
+                            for v in m.values()])
+    low, high = min(0.0, every.min()), max(0.0, every.max())
+    right.set_ylim(low - 0.1 * (high - low) - 0.01, high + 0.15 * (high - low) + 0.01)
     right.set_xlim(-0.5, len(variants) - 0.5)
     right.set_xticks(range(len(variants)), [v.split(" ")[0] for v in variants])
     right.set_ylabel("mean cosine between paths")
     right.set_title("Gradient similarity, stage 0,\ntrained on digits", fontsize=10)
-    right.legend(fontsize=9, loc="lower center")
+    right.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return fig
