@@ -410,6 +410,27 @@ _MEASURE = r"""
 """
 
 
+# Code blocks whose lines do not fit: every dropdown and hidden cell opened for the measurement,
+# then closed again (the axe audit that follows sees the page as a reader first does).
+_CODE_CUT = r"""
+() => {
+  const article = document.querySelector('article.bd-article');
+  const closed = [...article.querySelectorAll('details:not([open])')];
+  closed.forEach((d) => { d.open = true; });
+  const cut = [];
+  for (const pre of article.querySelectorAll('pre')) {
+    if (pre.scrollWidth <= pre.clientWidth + 1) continue;
+    const longest = pre.textContent.split('\n').reduce((a, b) => (b.length > a.length ? b : a), '');
+    const section = pre.closest('section');
+    cut.push(`${pre.scrollWidth - pre.clientWidth} px cut off in section "${section ? section.id : ''}": `
+             + longest.trim().slice(0, 70));
+  }
+  closed.forEach((d) => { d.open = false; });
+  return cut;
+}
+"""
+
+
 @pytest.fixture(scope="session")
 def desktop(base_url: str, browser, axe_source: str):
     """`desktop(path)`: axe findings, images and too-wide items of a page at 1366x900, light
@@ -422,6 +443,7 @@ def desktop(base_url: str, browser, axe_source: str):
         if path not in cache:
             _open(page, base_url + path)
             found = page.evaluate(_MEASURE)
+            found["cut_code"] = page.evaluate(_CODE_CUT)
             page.add_script_tag(content=axe_source)
             found["axe"] = page.evaluate(_AXE)
             cache[path] = found
@@ -543,6 +565,15 @@ def test_tables_and_figures_fit_the_column(path: str, desktop) -> None:
     purpose: in a region of its own that the keyboard can reach, first column kept in view."""
     wide = desktop(path)["wide"]
     assert not wide, f"{path}: wider than the column:\n" + "\n".join(wide)
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_no_line_of_code_is_cut_at_the_desktop_width(path: str, desktop) -> None:
+    """At 1366x900 every line of code and of printed output fits its box: in the cells, in the
+    hidden ones and in the exercise solutions. A reader never scrolls sideways to finish one."""
+    cut = desktop(path)["cut_code"]
+    assert not cut, f"{path}: lines of code wider than their box:\n" + "\n".join(cut)
 
 
 # --------------------------------------------------------------------------- (e) no browser needed
