@@ -103,8 +103,8 @@ class Transition(nn.Sequential):
     """BN-ReLU-1x1 conv to ``out_channels``, then (if ``downsample``) 2x2 average pooling.
 
     (N, C, H, W) -> (N, out_channels, H/2, W/2), or H x W kept when ``downsample=False``
-    (CSPNet's first transition, which only pools channels). The plan decides ``out_channels``:
-    ``int(compression * C)`` in DenseNet.
+    (CSPNet's first transition, which only reduces the channels). The plan decides
+    ``out_channels``: ``int(compression * C)`` in DenseNet.
     """
 
     def __init__(self, in_channels: int, out_channels: int, downsample: bool = True) -> None:
