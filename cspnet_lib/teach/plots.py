@@ -67,7 +67,7 @@ def channel_growth(rows: Sequence[PlanRow], stage: int = 0) -> Figure:
     ax.set_xticks(range(len(totals)), labels, fontsize=8.5)
     ax.set_ylabel("channels")
     ax.set_ylim(0, totals[-1] * 1.12)
-    ax.set_title(f"Inside dense block {stage + 1}: each bottleneck adds k = "
+    ax.set_title(f"Inside dense block {stage}: each bottleneck adds k = "
                  f"{totals[1] - totals[0]} channels", fontsize=11)
     ax.legend(handles=[Patch(color=INPUT_COLOR, label="block input x0"),
                        Patch(color=_layer_color(0, len(block)), label="x1, x2, ... (one colour per layer)")],
